@@ -1,0 +1,1 @@
+"""CivicMap's HTTP API (FastAPI). Build it with `api.app.create_app(settings)`."""

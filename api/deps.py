@@ -1,0 +1,38 @@
+"""Dependencies shared by the routes: the engine, the settings, the ingest limits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+
+from mapping.ingest import Limits
+from mapping.publish import View
+from mapping.settings import Settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:
+    return Limits(
+        max_text_chars=settings.max_text_chars,
+        max_batch_features=settings.max_batch_features,
+        low_accuracy_m=settings.low_accuracy_m,
+    )
+
+
+def get_view(settings: Annotated[Settings, Depends(get_settings)]) -> View:
+    return View(public_resolution=settings.public_h3_resolution)
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+ViewDep = Annotated[View, Depends(get_view)]

@@ -1,0 +1,99 @@
+"""RFC 9457 problem details for every error, from one table of domain errors to status codes.
+
+A 5xx never carries the text of the exception that caused it; the log has it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.responses import ProblemResponse
+from mapping.errors import CivicMapError, Conflict, InvalidInput, InvalidQuery, NotFound
+
+
+class UnsupportedMediaType(InvalidInput):
+    title = "Unsupported media type"
+
+
+log = logging.getLogger("civicmap.api")
+
+STATUS_OF: dict[type[CivicMapError], int] = {
+    UnsupportedMediaType: 415,
+    InvalidInput: 422,
+    InvalidQuery: 400,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: Sequence[Mapping[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+) -> ProblemResponse:
+    phrase = HTTPStatus(status).phrase
+    body = {
+        "type": f"urn:civicmap:problem:{(title or phrase).lower().replace(' ', '-')}",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+        "errors": list(errors),
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+class BodyTooLarge(Exception):
+    """Raised while a body streams in, once it passes its cap."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def too_large(limit: int) -> ProblemResponse:
+    return problem(
+        413, f"The request body is larger than {limit} bytes; send less, or split a batch."
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CivicMapError)
+    async def domain_error(_: Request, exc: CivicMapError) -> ProblemResponse:
+        status = next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 400)
+        return problem(status, exc.detail, title=exc.title, errors=exc.errors)
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, exc: BodyTooLarge) -> ProblemResponse:
+        return too_large(exc.limit)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> ProblemResponse:
+        errors = _validation_errors(exc)
+        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:3])
+        # A body that breaks its schema is unprocessable; a bad parameter is a bad request.
+        status = 422 if any(e["loc"][:1] == ["body"] for e in errors) else 400
+        return problem(status, f"The request is not valid: see {where}.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> ProblemResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "The server failed to answer this request; it has been logged.")

@@ -1,0 +1,95 @@
+"""Query parameters shared by the list endpoints, parsed into the domain's ReportQuery."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
+
+from mapping.errors import InvalidQuery
+from mapping.storage.reports import PUBLIC_STATUSES
+
+Box = tuple[float, float, float, float]
+STATUSES = ("pending", "verified", "rejected", "duplicate", "hidden")
+
+
+def parse_bbox(value: str | None) -> list[Box]:
+    """`minLon,minLat,maxLon,maxLat` as boxes; one that crosses the antimeridian is split in two."""
+    if value is None:
+        return []
+    parts = value.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(abs(n) != float("inf") and n == n for n in numbers):
+        raise _bad("bbox", "give four numbers: minLon,minLat,maxLon,maxLat")
+    min_lon, min_lat, max_lon, max_lat = numbers
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise _bad("bbox", "longitudes must lie in -180..180 (order is minLon,minLat,...)")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise _bad("bbox", "latitudes must lie in -90..90 with minLat <= maxLat")
+    if min_lon > max_lon:
+        return [(min_lon, min_lat, 180.0, max_lat), (-180.0, min_lat, max_lon, max_lat)]
+    return [(min_lon, min_lat, max_lon, max_lat)]
+
+
+def parse_time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise _bad(name, "give an RFC 3339 time, e.g. 2025-06-01T00:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise _bad(name, "give the time with its timezone, e.g. 2025-06-01T00:00:00Z")
+    return parsed.astimezone(UTC)
+
+
+def parse_statuses(value: str | None) -> tuple[str, ...]:
+    """Comma-separated statuses; the public sees only public ones whatever it asks for."""
+    if value is None:
+        return PUBLIC_STATUSES
+    wanted = tuple(s.strip() for s in value.split(",") if s.strip())
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown or not wanted:
+        raise _bad("status", f"use any of {', '.join(STATUSES)}")
+    return tuple(s for s in wanted if s in PUBLIC_STATUSES)
+
+
+def check_limit(value: int | None, *, default: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if not 1 <= value <= maximum:
+        raise _bad("limit", f"must be between 1 and {maximum}")
+    return value
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"r{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        if text[:1] == "r" and text[1:].isdigit():
+            return int(text[1:])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise _bad("cursor", "is not a cursor this server gave; follow the `next` link as it is")
+
+
+def _bad(name: str, msg: str) -> InvalidQuery:
+    return InvalidQuery(f"Query parameter {name!r}: {msg}.", [{"loc": ["query", name], "msg": msg}])
+
+
+BboxParam = Annotated[
+    str | None,
+    Query(description="minLon,minLat,maxLon,maxLat in WGS84 degrees", examples=["-1,5,0,6"]),
+]
+TimeParam = Annotated[str | None, Query(description="RFC 3339 time with timezone")]

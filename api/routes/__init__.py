@@ -1,0 +1,12 @@
+"""The API's routers, one module per resource, collected here."""
+
+from fastapi import APIRouter
+
+from api.routes import health, reports, taxonomy
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(taxonomy.router)
+api_router.include_router(reports.router)
+
+root_router = APIRouter()
+root_router.include_router(health.router)

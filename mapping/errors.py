@@ -1,0 +1,38 @@
+"""Domain errors. They know nothing of HTTP; the API maps each to a status code in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+
+class ErrorItem(TypedDict):
+    loc: list[str | int]
+    msg: str
+
+
+class CivicMapError(Exception):
+    """Base of the errors a client can cause and fix."""
+
+    title = "Request cannot be processed"
+
+    def __init__(self, detail: str, errors: Sequence[ErrorItem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class InvalidInput(CivicMapError):
+    title = "Invalid input"
+
+
+class InvalidQuery(CivicMapError):
+    title = "Invalid query parameter"
+
+
+class NotFound(CivicMapError):
+    title = "Not found"
+
+
+class Conflict(CivicMapError):
+    title = "Conflict"

@@ -1,0 +1,294 @@
+"""From a client's JSON to stored rows: validation, H3 placement, quality flags, idempotency.
+
+A report is checked in full before anything is written, so bad input stores nothing; a batch
+stores its valid features and says, feature by feature, why the others were refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
+
+from mapping import hexgrid
+from mapping.errors import Conflict, ErrorItem, InvalidInput
+from mapping.schemas import ATTRIBUTES_BY_KIND, ReportCollection, ReportFeature
+from mapping.storage import dialect
+from mapping.storage import reports as store
+from mapping.taxonomy import category_codes, litter_materials
+
+EARLIEST_OBSERVATION = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
+# Idempotency keys that are not UUIDs are mapped into the client-id space by name.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0f4d5e-5a43-4c53-9d0c-2a6f1de0a1c7")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_text_chars: int = 2000
+    max_batch_features: int = 5000
+    low_accuracy_m: float = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class ValidReport:
+    feature: ReportFeature
+    attributes: BaseModel
+
+
+@dataclass(slots=True)
+class Submission:
+    """What became of one submitted report."""
+
+    outcome: Literal["created", "duplicate"]
+    row: Mapping[Any, Any]
+    receipt: str | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _errors(exc: ValidationError, prefix: Sequence[str | int] = ()) -> list[ErrorItem]:
+    return [{"loc": [*prefix, *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+
+
+def validate_feature(obj: Any, *, limits: Limits, now: datetime) -> ValidReport:
+    """Check one report Feature against every rule of the API; InvalidInput lists what to fix."""
+    try:
+        feature = ReportFeature.model_validate(
+            obj, context={"max_text_chars": limits.max_text_chars}
+        )
+    except ValidationError as exc:
+        raise InvalidInput("The report is not valid.", _errors(exc)) from None
+    props = feature.properties
+    errors: list[ErrorItem] = []
+    if props.category not in category_codes(props.kind):
+        errors.append(
+            {
+                "loc": ["properties", "category"],
+                "msg": f"{props.category!r} is not a {props.kind} category; "
+                "the codes are listed at GET /api/v1/taxonomy",
+            }
+        )
+    if props.observed_at < EARLIEST_OBSERVATION:
+        errors.append(
+            {"loc": ["properties", "observed_at"], "msg": "must not be before 2000-01-01"}
+        )
+    elif props.observed_at > now + CLOCK_SKEW:
+        errors.append(
+            {
+                "loc": ["properties", "observed_at"],
+                "msg": "is in the future; give the time of the observation with its timezone",
+            }
+        )
+    attributes: BaseModel | None = None
+    try:
+        attributes = ATTRIBUTES_BY_KIND[props.kind].model_validate(props.attributes)
+    except ValidationError as exc:
+        errors.extend(_errors(exc, ["properties", "attributes"]))
+    if attributes is not None and props.kind == "litter":
+        known = litter_materials()
+        errors.extend(
+            {
+                "loc": ["properties", "attributes", "items", code],
+                "msg": f"{code!r} is not a litter item code; see GET /api/v1/taxonomy",
+            }
+            for code in attributes.items  # type: ignore[attr-defined]
+            if code not in known
+        )
+    if errors or attributes is None:
+        raise InvalidInput("The report is not valid.", errors)
+    return ValidReport(feature, attributes)
+
+
+def client_id_for(report: ValidReport, idempotency_key: str | None) -> uuid.UUID:
+    """The report's client id: its own, the Idempotency-Key's, or a new one."""
+    own = report.feature.properties.client_id
+    if idempotency_key is None:
+        return own or uuid.uuid4()
+    try:
+        from_key = uuid.UUID(idempotency_key)
+    except ValueError:
+        from_key = uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key)
+    if own is not None and own != from_key:
+        raise InvalidInput(
+            "The client_id and the Idempotency-Key header name different submissions.",
+            [{"loc": ["properties", "client_id"], "msg": "differs from the Idempotency-Key"}],
+        )
+    return from_key
+
+
+def content_hash(report: ValidReport) -> str:
+    """A fingerprint of what the client said, to tell a replay from a conflicting reuse of an id."""
+    content = {
+        "coordinates": report.feature.geometry.coordinates,
+        "properties": report.feature.properties.model_dump(mode="json", exclude={"client_id"}),
+        "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
+    }
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def to_row(
+    report: ValidReport, *, client_id: uuid.UUID, received_at: datetime, limits: Limits
+) -> dict[str, Any]:
+    """The row to store for a valid report. Server fields are set here and only here."""
+    props, lon, lat = report.feature.properties, report.feature.lon, report.feature.lat
+    reporter = props.reporter
+    quality = []
+    if props.accuracy_m is not None and props.accuracy_m > limits.low_accuracy_m:
+        quality.append("low_accuracy")
+    return {
+        "id": uuid.uuid4(),
+        "client_id": client_id,
+        "content_hash": content_hash(report),
+        "receipt_hash": None,
+        "kind": props.kind,
+        "category": props.category,
+        "observed_at": props.observed_at.astimezone(UTC),
+        "received_at": received_at,
+        "geom": dialect.point_ewkt(lon, lat),
+        "h3": hexgrid.cell_at(lon, lat),
+        "accuracy_m": props.accuracy_m,
+        "campaign": props.campaign,
+        "description": props.description,
+        "sensitive": props.sensitive,
+        "reporter_sex": reporter.sex if reporter else None,
+        "reporter_age_group": reporter.age_group if reporter else None,
+        "reporter_disability": reporter.disability if reporter else None,
+        "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
+        "status": "pending",
+        "status_note": None,
+        "quality": quality,
+    }
+
+
+def _conflict(client_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        f"client_id {client_id} was already used for a report with other content; "
+        "send a new client_id for a new report",
+        [{"loc": ["properties", "client_id"], "msg": "already used for other content"}],
+    )
+
+
+def submit_report(
+    engine: Engine,
+    obj: Any,
+    *,
+    limits: Limits,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Store one report, or find it again when the same submission is replayed.
+
+    Raises InvalidInput when the report breaks a rule, Conflict when its client id was used for
+    other content. A new report comes back with its receipt, which is stored only as a hash.
+    """
+    now = now or datetime.now(UTC)
+    report = validate_feature(obj, limits=limits, now=now)
+    client_id = client_id_for(report, idempotency_key)
+    row = to_row(report, client_id=client_id, received_at=now, limits=limits)
+    receipt = secrets.token_urlsafe(24)
+    row["receipt_hash"] = hash_secret(receipt)
+    with engine.begin() as conn:
+        inserted = store.insert_rows(conn, [row])
+    with engine.connect() as conn:
+        stored = store.get_by_client_id(conn, client_id)
+    if stored is None:  # pragma: no cover - the insert or the earlier row must be there
+        raise RuntimeError("report vanished between insert and read")
+    if inserted:
+        return Submission("created", stored, receipt)
+    if stored["content_hash"] != row["content_hash"]:
+        raise _conflict(client_id)
+    return Submission("duplicate", stored)
+
+
+def submit_batch(
+    engine: Engine, obj: Any, *, limits: Limits, now: datetime | None = None
+) -> BatchResult:
+    """Store the valid features of a FeatureCollection in one transaction; report on each.
+
+    A client id seen twice in one batch counts once: the repeat is a duplicate when its content
+    is the same, and rejected otherwise, as it would be in two requests.
+    """
+    now = now or datetime.now(UTC)
+    try:
+        collection = ReportCollection.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidInput("The batch is not a GeoJSON FeatureCollection.", _errors(exc)) from None
+    if len(collection.features) > limits.max_batch_features:
+        raise InvalidInput(
+            f"The batch has {len(collection.features)} features; "
+            f"at most {limits.max_batch_features} are allowed, so split it.",
+            [{"loc": ["features"], "msg": f"more than {limits.max_batch_features} features"}],
+        )
+    results: list[dict[str, Any]] = []
+    rows: dict[uuid.UUID, tuple[int, dict[str, Any]]] = {}
+    repeats: list[tuple[int, uuid.UUID, str]] = []
+    for index, candidate in enumerate(collection.features):
+        results.append({"index": index, "id": None, "outcome": "rejected", "errors": []})
+        try:
+            report = validate_feature(candidate, limits=limits, now=now)
+        except InvalidInput as exc:
+            results[index]["errors"] = [
+                {"loc": ["features", index, *e["loc"]], "msg": e["msg"]} for e in exc.errors
+            ]
+            continue
+        row = to_row(report, client_id=client_id_for(report, None), received_at=now, limits=limits)
+        if row["client_id"] in rows:
+            repeats.append((index, row["client_id"], row["content_hash"]))
+        else:
+            rows[row["client_id"]] = (index, row)
+
+    with engine.begin() as conn:
+        inserted = store.insert_rows(conn, [row for _, row in rows.values()])
+        earlier = store.ids_by_client_id(conn, [cid for cid in rows if cid not in inserted])
+
+    for client_id, (index, row) in rows.items():
+        stored = earlier.get(client_id)
+        if client_id in inserted:
+            results[index].update(id=str(row["id"]), outcome="created")
+        elif stored is not None and stored[1] == row["content_hash"]:
+            results[index].update(id=str(stored[0]), outcome="duplicate")
+        else:
+            results[index]["errors"] = [_client_id_error(index, "a stored report")]
+    for index, client_id, digest in repeats:
+        first_index, first_row = rows[client_id]
+        first = results[first_index]
+        if digest == first_row["content_hash"] and first["outcome"] != "rejected":
+            results[index].update(id=first["id"], outcome="duplicate")
+        else:
+            results[index]["errors"] = [_client_id_error(index, f"feature {first_index}")]
+
+    outcomes = Counter(r["outcome"] for r in results)
+    return BatchResult(
+        created=outcomes["created"],
+        duplicates=outcomes["duplicate"],
+        rejected=outcomes["rejected"],
+        results=results,
+    )
+
+
+def _client_id_error(index: int, holder: str) -> ErrorItem:
+    return {
+        "loc": ["features", index, "properties", "client_id"],
+        "msg": f"already used by {holder} with other content; send a new client_id",
+    }

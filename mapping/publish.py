@@ -1,0 +1,93 @@
+"""How stored reports are shown: one code path for every output, so privacy holds everywhere.
+
+A sensitive report is public only as its H3 cell at the public resolution (its centre stands in
+for the point); reporter details never leave the server except in aggregates. Moderators and
+planners get a view with exact locations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mapping import hexgrid
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Who is looking: the public by default."""
+
+    public_resolution: int = 7
+    exact_locations: bool = False
+    reporter_details: bool = False
+
+
+def utc(value: datetime) -> datetime:
+    """Times come back naive from SQLite; they were stored in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def rfc3339(value: datetime) -> str:
+    return utc(value).isoformat().replace("+00:00", "Z")
+
+
+def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
+    """A stored report row as a GeoJSON Feature, as `view` may see it."""
+    cell, lon, lat = row["h3"], row["lon"], row["lat"]
+    properties: dict[str, Any] = {
+        "kind": row["kind"],
+        "category": row["category"],
+        "observed_at": rfc3339(row["observed_at"]),
+        "received_at": rfc3339(row["received_at"]),
+        "status": row["status"],
+        "client_id": str(row["client_id"]),
+        "campaign": row["campaign"],
+        "description": row["description"],
+        "sensitive": row["sensitive"],
+        "accuracy_m": row["accuracy_m"],
+        "attributes": row["attributes"],
+        "h3": hexgrid.to_str(cell),
+        "areas": {str(level): code for level, code in _areas(row)},
+        "quality": row["quality"],
+    }
+    if row["sensitive"] and not view.exact_locations:
+        public_cell = hexgrid.parent(cell, view.public_resolution)
+        lon, lat = hexgrid.centre(public_cell)
+        properties["h3"] = hexgrid.to_str(public_cell)
+        properties["accuracy_m"] = None
+        properties["location_generalised_to"] = f"h3 resolution {view.public_resolution}"
+    if view.reporter_details:
+        properties["reporter"] = {
+            "sex": row["reporter_sex"],
+            "age_group": row["reporter_age_group"],
+            "disability": row["reporter_disability"],
+        }
+    return {
+        "type": "Feature",
+        "id": str(row["id"]),
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": properties,
+    }
+
+
+def _areas(row: Mapping[Any, Any]) -> list[tuple[int, str]]:
+    return [
+        (int(key.removeprefix("area_")), code)
+        for key, code in row.items()
+        if key.startswith("area_") and code is not None
+    ]
+
+
+def collection_metadata(
+    *, filters: Mapping[str, Any], suppression_threshold: int, license: str, method: str
+) -> dict[str, Any]:
+    """The `metadata` member of every FeatureCollection: how the answer was made."""
+    return {
+        "generated_at": rfc3339(datetime.now(UTC)),
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "suppression_threshold": suppression_threshold,
+        "license": license,
+        "method": method,
+    }

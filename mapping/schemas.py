@@ -1,0 +1,147 @@
+"""What a client may send: the report Feature and its attributes by kind, as pydantic models.
+
+Members the server sets (`id`, `status`, `received_at`, `h3`, `areas`, `quality`) are not fields
+here, so a client that sends them is ignored, never obeyed. Attributes are strict: an unknown
+attribute is refused, since a misspelt one would otherwise be lost without a word.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
+
+from mapping.taxonomy import Kind
+
+Sex = Literal["female", "male", "other", "undisclosed"]
+AgeGroup = Literal["0-14", "15-24", "25-44", "45-64", "65+"]
+Rating = Annotated[StrictInt, Field(ge=1, le=4)]
+Aspect = Literal["access", "affordability", "quality", "equal_treatment", "courtesy", "timeliness"]
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceAttributes(_Strict):
+    name: Annotated[str, Field(max_length=200)] | None = None
+    status: Literal["operational", "partly", "closed"] | None = None
+    satisfaction: Rating | None = None
+    aspects: dict[Aspect, Rating] = Field(default_factory=dict)
+
+    _nul = field_validator("name")(_no_nul)
+
+
+class LitterAttributes(_Strict):
+    survey_length_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+    items: Annotated[dict[str, Annotated[StrictInt, Field(ge=0, le=100_000)]], Field(min_length=1)]
+
+
+class HotspotAttributes(_Strict):
+    severity: Annotated[StrictInt, Field(ge=1, le=5)]
+    people_affected: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+ATTRIBUTES_BY_KIND: dict[str, type[BaseModel]] = {
+    "service": ServiceAttributes,
+    "litter": LitterAttributes,
+    "hotspot": HotspotAttributes,
+}
+
+
+class Reporter(_Strict):
+    sex: Sex | None = None
+    age_group: AgeGroup | None = None
+    disability: StrictBool | None = None
+
+
+class ReportProperties(BaseModel):
+    # Unknown members, the server's own among them, are ignored (never taken from the client).
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Kind
+    category: Annotated[str, Field(min_length=1, max_length=64)]
+    observed_at: AwareDatetime
+    client_id: uuid.UUID | None = None
+    accuracy_m: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] | None = None
+    campaign: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = None
+    description: str | None = None
+    sensitive: StrictBool = False
+    reporter: Reporter | None = None
+    # Checked against the model of the report's kind once the kind is known (ingest.py).
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None, info: ValidationInfo) -> str | None:
+        _no_nul(value)
+        limit = (info.context or {}).get("max_text_chars", 2000)
+        if value is not None and len(value) > limit:
+            raise ValueError(f"is {len(value)} characters long; at most {limit} are allowed")
+        return value
+
+
+class PointGeometry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["Point"]
+    coordinates: Annotated[list[float], Field(min_length=2, max_length=3)]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _lon_lat(cls, value: list[float]) -> list[float]:
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError("coordinates must be finite numbers")
+        lon, lat = value[0], value[1]
+        if not -180 <= lon <= 180:
+            raise ValueError(f"longitude {lon} is outside -180..180 (order is [lon, lat])")
+        if not -90 <= lat <= 90:
+            raise ValueError(f"latitude {lat} is outside -90..90 (order is [lon, lat])")
+        if lon == 0 and lat == 0:
+            raise ValueError("[0, 0] is what a device sends without a position fix")
+        return value
+
+
+class ReportFeature(BaseModel):
+    """A report as a client sends it: a GeoJSON Feature with a Point geometry."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["Feature"]
+    geometry: PointGeometry
+    properties: ReportProperties
+
+    @property
+    def lon(self) -> float:
+        return self.geometry.coordinates[0]
+
+    @property
+    def lat(self) -> float:
+        return self.geometry.coordinates[1]
+
+
+class ReportCollection(BaseModel):
+    """A batch: a GeoJSON FeatureCollection of report Features (each checked on its own)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]

@@ -1,0 +1,46 @@
+"""Settings, read from the environment with the prefix `CIVICMAP_` (and from `.env`).
+
+Only the command line and the application factory build a `Settings`; the rest of `mapping`
+takes what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICMAP_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///var/civicmap.sqlite",
+        description="SQLAlchemy URL: `sqlite:///PATH` (SpatiaLite) or `postgresql+psycopg://...`.",
+    )
+    max_body_bytes: int = Field(1 * MIB, gt=0, description="Largest request body (413 past it).")
+    max_bulk_body_bytes: int = Field(
+        20 * MIB, gt=0, description="Largest body of a batch or import request."
+    )
+    max_batch_features: int = Field(5000, gt=0, description="Most features in one batch.")
+    page_limit_default: int = Field(1000, gt=0, description="Page size when `limit` is not given.")
+    page_limit_max: int = Field(10000, gt=0, description="Largest `limit` a client may ask for.")
+    max_text_chars: int = Field(2000, gt=0, description="Longest free-text field, in characters.")
+    anonymous_writes_per_minute: int = Field(
+        60, ge=0, description="Anonymous writes allowed per client address and minute."
+    )
+    suppression_threshold: int = Field(
+        5, ge=1, description="Aggregates counting fewer reports than this are suppressed."
+    )
+    public_h3_resolution: int = Field(
+        7, ge=0, le=15, description="H3 resolution at which the public sees sensitive reports."
+    )
+    low_accuracy_m: float = Field(
+        500.0, gt=0, description="GPS accuracy (metres) above which a report is flagged."
+    )
+    data_license: str = Field(
+        "CC-BY-4.0", description="Licence stated on every download and FeatureCollection."
+    )
+    host: str = Field("127.0.0.1", description="Address `civicmap serve` listens on.")
+    port: int = Field(8000, gt=0, lt=65536, description="Port `civicmap serve` listens on.")

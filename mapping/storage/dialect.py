@@ -1,0 +1,114 @@
+"""Every difference between SpatiaLite and PostGIS that the queries need, in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+SRID = 4326
+
+
+def is_sqlite(bind: Connection | Engine) -> bool:
+    return bind.dialect.name == "sqlite"
+
+
+def spatialite_library() -> str:
+    """The SpatiaLite extension: `SPATIALITE_LIBRARY_PATH`, else the system's mod_spatialite."""
+    return os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+
+def on_sqlite_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    """Load SpatiaLite and make every commit durable before it returns (WAL, synchronous=FULL)."""
+    dbapi_conn.enable_load_extension(True)
+    dbapi_conn.load_extension(spatialite_library())
+    dbapi_conn.enable_load_extension(False)
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def prepare_database(conn: Connection) -> None:
+    """Make the database spatial: PostGIS extension, or SpatiaLite's metadata tables."""
+    if is_sqlite(conn):
+        have = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'"
+        ).scalar()
+        if not have:
+            conn.exec_driver_sql("SELECT InitSpatialMetaData(1)")
+    else:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+def add_geometry_column(
+    conn: Connection, table: str, column: str, geometry_type: str = "POINT"
+) -> None:
+    """Add a NOT NULL WGS84 geometry column with a spatial index."""
+    if is_sqlite(conn):
+        conn.exec_driver_sql(
+            f"SELECT AddGeometryColumn('{table}', '{column}', {SRID}, '{geometry_type}', 'XY', 1)"
+        )
+        conn.exec_driver_sql(f"SELECT CreateSpatialIndex('{table}', '{column}')")
+    else:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {table} ADD COLUMN {column} geometry({geometry_type}, {SRID}) NOT NULL"
+        )
+        conn.exec_driver_sql(f"CREATE INDEX ix_{table}_{column} ON {table} USING gist ({column})")
+
+
+def drop_geometry_column(conn: Connection, table: str, column: str) -> None:
+    if is_sqlite(conn):
+        conn.exec_driver_sql(f"SELECT DisableSpatialIndex('{table}', '{column}')")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS idx_{table}_{column}")
+        conn.exec_driver_sql(f"SELECT DiscardGeometryColumn('{table}', '{column}')")
+
+
+def point_lon(geom: sa.ColumnElement) -> sa.ColumnElement:
+    return sa.func.ST_X(geom)
+
+
+def point_lat(geom: sa.ColumnElement) -> sa.ColumnElement:
+    return sa.func.ST_Y(geom)
+
+
+def point_ewkt(lon: float, lat: float) -> str:
+    """A point as EWKT, the text both backends' geometry columns accept on insert."""
+    return f"SRID={SRID};POINT({lon!r} {lat!r})"
+
+
+def within_boxes(
+    bind: Connection,
+    table: sa.Table,
+    boxes: Sequence[tuple[float, float, float, float]],
+    geom: str = "geom",
+) -> sa.ColumnElement[bool]:
+    """Rows whose geometry lies in any of `boxes` (minlon, minlat, maxlon, maxlat), using the
+    spatial index: PostGIS's `&&` on a GiST index, SpatiaLite's R*Tree through its SpatialIndex
+    virtual table (which rowid lookups need, since SpatiaLite never uses it on its own)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    for minx, miny, maxx, maxy in boxes:
+        if is_sqlite(bind):
+            frame = sa.text(
+                "SELECT ROWID FROM SpatialIndex WHERE f_table_name = :t AND "
+                "f_geometry_column = :g AND search_frame = BuildMbr(:x0, :y0, :x1, :y1, 4326)"
+            ).bindparams(t=table.name, g=geom, x0=minx, y0=miny, x1=maxx, y1=maxy)
+            rowid: sa.ColumnElement[int] = sa.literal_column(f"{table.name}.rowid")
+            clauses.append(rowid.in_(frame.columns(sa.column("rowid", sa.Integer))))
+        else:
+            envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)
+            clauses.append(table.c[geom].op("&&")(envelope))
+    return sa.or_(*clauses)
+
+
+def insert_ignoring_conflicts(bind: Connection, table: sa.Table, index_column: str):  # type: ignore[no-untyped-def]
+    """INSERT ... ON CONFLICT (index_column) DO NOTHING, in the bind's dialect."""
+    if is_sqlite(bind):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    return insert(table).on_conflict_do_nothing(index_elements=[index_column])

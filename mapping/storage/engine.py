@@ -1,0 +1,35 @@
+"""Engines for both backends, each set up the way CivicMap needs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from mapping.storage.dialect import on_sqlite_connect
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`: `sqlite:///PATH` (SpatiaLite) or `postgresql+psycopg://...` (PostGIS).
+
+    SQLite goes through `pysqlite3`, since many Python builds cannot load extensions; the folder
+    of the database file is created when missing. Nothing connects until the engine is used.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        import pysqlite3.dbapi2 as sqlite3
+
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            parsed, module=sqlite3, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        sa.event.listen(engine, "connect", on_sqlite_connect)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    raise ValueError(
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+        "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    )

@@ -1,0 +1,156 @@
+"""Reading and writing report rows. Functions take a connection; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from mapping import hexgrid
+from mapping.storage import dialect
+from mapping.storage.tables import reports
+
+Box = tuple[float, float, float, float]
+
+# What the public may see; `hidden` and `rejected` reports are for moderators.
+PUBLIC_STATUSES = ("pending", "verified", "duplicate")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """Filters of a report listing; every member that is None or empty does not filter."""
+
+    boxes: Sequence[Box] = ()
+    kind: str | None = None
+    category: str | None = None
+    statuses: Sequence[str] = PUBLIC_STATUSES
+    since: datetime | None = None
+    until: datetime | None = None
+    area: str | None = None
+    campaign: str | None = None
+    limit: int = 1000
+    after: int | None = None
+    # When set, sensitive reports match `boxes` by the centre of their cell at this resolution,
+    # as the public sees them, so that a box never locates one more finely than its cell.
+    generalise_to: int | None = None
+
+
+def _columns() -> list[sa.ColumnElement[Any]]:
+    plain = [c for c in reports.c if c.name != "geom"]
+    return [
+        *plain,
+        dialect.point_lon(reports.c.geom).label("lon"),
+        dialect.point_lat(reports.c.geom).label("lat"),
+    ]
+
+
+def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
+    """Insert the rows whose client id is new; return the client ids that were inserted."""
+    if not rows:
+        return set()
+    statement = dialect.insert_ignoring_conflicts(conn, reports, "client_id").returning(
+        reports.c.client_id
+    )
+    return set(conn.scalars(statement, list(rows)))
+
+
+def ids_by_client_id(
+    conn: Connection, client_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+    """For stored client ids: (report id, content hash)."""
+    wanted = list(client_ids)
+    found: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = sa.select(reports.c.client_id, reports.c.id, reports.c.content_hash).where(
+            reports.c.client_id.in_(chunk)
+        )
+        found.update({cid: (rid, digest) for cid, rid, digest in conn.execute(query)})
+    return found
+
+
+def get_by_client_id(conn: Connection, client_id: uuid.UUID) -> RowMapping | None:
+    query = sa.select(*_columns()).where(reports.c.client_id == client_id)
+    return conn.execute(query).mappings().first()
+
+
+def get_report(conn: Connection, report_id: uuid.UUID) -> RowMapping | None:
+    query = sa.select(*_columns()).where(reports.c.id == report_id)
+    return conn.execute(query).mappings().first()
+
+
+def list_reports(conn: Connection, q: ReportQuery) -> tuple[list[RowMapping], int | None]:
+    """A page of reports in the order they were stored, and the key to resume after it.
+
+    Paging is by key (the storage sequence), so a report stored while a client pages through
+    the list comes at the end instead of shifting the pages.
+    """
+    query = sa.select(*_columns()).where(*_filters(conn, q)).order_by(reports.c.seq)
+    rows = list(conn.execute(query.limit(q.limit + 1)).mappings())
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    resume = rows[-1]["seq"] if more else None
+    if q.boxes and q.generalise_to is not None:
+        # A page may come out shorter than the limit; `resume` still follows the last row read.
+        rows = [r for r in rows if not r["sensitive"] or _public_in(r, q.boxes, q.generalise_to)]
+    return rows, resume
+
+
+def _public_in(row: RowMapping, boxes: Sequence[Box], resolution: int) -> bool:
+    lon, lat = hexgrid.centre(hexgrid.parent(row["h3"], resolution))
+    return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
+
+
+def _widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
+    """Boxes grown by more than the distance from any point to its cell's centre."""
+    margin = 3 * hexgrid.edge_length_km(resolution) / 111.0
+    widened = []
+    for x0, y0, x1, y1 in boxes:
+        lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
+        lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
+        widened.append(
+            (
+                max(x0 - lon_margin, -180),
+                max(y0 - margin, -90),
+                min(x1 + lon_margin, 180),
+                min(y1 + margin, 90),
+            )
+        )
+    return widened
+
+
+def _filters(conn: Connection, q: ReportQuery) -> list[sa.ColumnElement[bool]]:
+    c = reports.c
+    where: list[sa.ColumnElement[bool]] = [c.status.in_(list(q.statuses))]
+    if q.after is not None:
+        where.append(c.seq > q.after)
+    if q.boxes and q.generalise_to is None:
+        where.append(dialect.within_boxes(conn, reports, q.boxes))
+    elif q.boxes and q.generalise_to is not None:
+        exact = sa.and_(~c.sensitive, dialect.within_boxes(conn, reports, q.boxes))
+        widened = _widened(q.boxes, q.generalise_to)
+        near = dialect.within_boxes(conn, reports, widened)
+        where.append(sa.or_(exact, sa.and_(c.sensitive, near)))
+    if q.kind:
+        where.append(c.kind == q.kind)
+    if q.category:
+        where.append(c.category == q.category)
+    if q.since:
+        where.append(c.observed_at >= q.since)
+    if q.until:
+        where.append(c.observed_at < q.until)
+    if q.campaign:
+        where.append(c.campaign == q.campaign)
+    if q.area:
+        where.append(sa.or_(*(col == q.area for col in area_columns())))
+    return where
+
+
+def area_columns() -> list[sa.Column[Any]]:
+    return [c for c in reports.c if c.name.startswith("area_")]

@@ -1,0 +1,44 @@
+"""The tables, as the queries see them. Alembic migrations (mapping/migrations) create them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
+
+# Administrative levels with an area column on each report: 0 is the country, 1 the region...
+AREA_LEVELS = range(0, 6)
+
+metadata = sa.MetaData()
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# SQLite's rowid alias must be INTEGER; PostgreSQL gets a 64-bit identity.
+Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("client_id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("receipt_hash", sa.String(64)),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    sa.Column("h3", sa.BigInteger(), nullable=False),
+    sa.Column("accuracy_m", sa.Float()),
+    sa.Column("campaign", sa.String(64)),
+    sa.Column("description", sa.Text()),
+    sa.Column("sensitive", sa.Boolean(), nullable=False),
+    sa.Column("reporter_sex", sa.String(16)),
+    sa.Column("reporter_age_group", sa.String(8)),
+    sa.Column("reporter_disability", sa.Boolean()),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_note", sa.Text()),
+    sa.Column("quality", Json, nullable=False),
+    *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
+)

@@ -1,0 +1,129 @@
+"""Fixtures: a fresh database per test module on each backend, the app on it, report factories.
+
+PostGIS tests need a server: `CIVICMAP_TEST_POSTGRES_URL` names a role that may create databases
+(default: civicmap@localhost). Without one they skip, except in CI, where a skip is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine, make_url
+
+from api.app import create_app
+from mapping.settings import Settings
+from mapping.storage import make_engine, upgrade
+
+POSTGRES_URL = os.environ.get(
+    "CIVICMAP_TEST_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
+)
+BACKENDS = ["spatialite", "postgis"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_error() -> str | None:
+    return _postgres_available()
+
+
+def _fresh_postgres(name: str) -> str:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres(name: str) -> None:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database_url(request, tmp_path_factory, postgres_error) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A new, empty database of each backend for the test module."""
+    if request.param == "spatialite":
+        path = tmp_path_factory.mktemp("db") / "civicmap.sqlite"
+        yield f"sqlite:///{path}"
+        return
+    if postgres_error:
+        message = f"PostGIS not reachable at {POSTGRES_URL}: {postgres_error}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"civicmap_test_{uuid.uuid4().hex[:12]}"
+    yield _fresh_postgres(name)
+    _drop_postgres(name)
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="module")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def count_reports(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT count(*) FROM reports").scalar_one())
+
+
+def make_report(
+    kind: str = "service",
+    lon: float = -0.1870,
+    lat: float = 5.6037,
+    **properties: Any,
+) -> dict[str, Any]:
+    """A valid report Feature of `kind`; keyword arguments replace or add properties."""
+    attributes = {
+        "service": {"name": "Korle Bu clinic", "status": "operational", "satisfaction": 3},
+        "litter": {"survey_length_m": 100, "items": {"G1": 2, "G21": 5}},
+        "hotspot": {"severity": 3, "people_affected": 40},
+    }[kind]
+    category = {"service": "health_facility", "litter": "monitoring", "hotspot": "flooding"}[kind]
+    props: dict[str, Any] = {
+        "kind": kind,
+        "category": category,
+        "observed_at": "2025-06-01T09:30:00+00:00",
+        "client_id": str(uuid.uuid4()),
+        "attributes": attributes,
+    }
+    props.update(properties)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    }

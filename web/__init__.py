@@ -1,0 +1,1 @@
+"""Pages for people: maps, the volunteer page, scorecards (folium, Jinja)."""
