@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import importlib
+import importlib.util
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -20,8 +25,30 @@ def spatialite_library() -> str:
     return os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 
+@functools.cache
+def bind_bundled_libraries() -> None:
+    """Resolve every symbol of the GDAL, PROJ, SQLite and GEOS copies that the pyogrio, pyproj
+    and shapely wheels bundle, before SpatiaLite is loaded.
+
+    SQLite loads extensions with RTLD_GLOBAL, so mod_spatialite's own dependencies (the system's
+    libsqlite3, libproj, libgeos) become global; symbols that the bundled copies had not yet
+    bound lazily would then resolve to those, of other versions, and crash the process (seen:
+    reading a GeoPackage after SpatiaLite was loaded). Binding them all now keeps each library
+    with its own copies. Wheels built against system libraries bundle nothing; nothing to do.
+    """
+    for package in ("pyogrio", "pyproj", "shapely"):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            continue
+        importlib.import_module(package)
+        bundled = Path(spec.origin).parent.parent / f"{package}.libs"
+        for library in sorted(bundled.glob("*.so*")):
+            ctypes.CDLL(str(library), mode=os.RTLD_NOW)
+
+
 def on_sqlite_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     """Load SpatiaLite and make every commit durable before it returns (WAL, synchronous=FULL)."""
+    bind_bundled_libraries()
     dbapi_conn.enable_load_extension(True)
     dbapi_conn.load_extension(spatialite_library())
     dbapi_conn.enable_load_extension(False)
