@@ -10,6 +10,7 @@ from api.limits import BodyLimitMiddleware
 from api.routes import api_router, root_router
 from mapping.settings import Settings
 from mapping.storage import make_engine
+from mapping.storage.areas import AreaIndexCache
 
 BULK_PATHS = ("/reports/batch", "/reports/import")
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    app.state.area_index = AreaIndexCache(app.state.engine)
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,

@@ -10,10 +10,15 @@ from sqlalchemy.engine import Engine
 from mapping.ingest import Limits
 from mapping.publish import View
 from mapping.settings import Settings
+from mapping.storage.areas import AreaIndexCache
 
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_area_index(request: Request) -> AreaIndexCache:
+    return request.app.state.area_index  # type: ignore[no-any-return]
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,6 +37,7 @@ def get_view(settings: Annotated[Settings, Depends(get_settings)]) -> View:
     return View(public_resolution=settings.public_h3_resolution)
 
 
+AreasDep = Annotated[AreaIndexCache, Depends(get_area_index)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]

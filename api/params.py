@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from mapping.errors import InvalidQuery
-from mapping.storage.reports import PUBLIC_STATUSES
+from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
+from mapping.taxonomy import Kind
 
 Box = tuple[float, float, float, float]
 STATUSES = ("pending", "verified", "rejected", "duplicate", "hidden")
@@ -93,3 +95,47 @@ BboxParam = Annotated[
     Query(description="minLon,minLat,maxLon,maxLat in WGS84 degrees", examples=["-1,5,0,6"]),
 ]
 TimeParam = Annotated[str | None, Query(description="RFC 3339 time with timezone")]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The report filters every list, aggregate and analysis endpoint takes, parsed once."""
+
+    query: ReportQuery
+    applied: dict[str, str]
+
+
+def report_filters(
+    bbox: BboxParam = None,
+    kind: Kind | None = None,
+    category: str | None = None,
+    status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
+    since: TimeParam = None,
+    until: TimeParam = None,
+    area: Annotated[str | None, Query(description="an area code, of any level")] = None,
+    campaign: str | None = None,
+) -> Filters:
+    query = ReportQuery(
+        boxes=parse_bbox(bbox),
+        kind=kind,
+        category=category,
+        statuses=parse_statuses(status),
+        since=parse_time("since", since),
+        until=parse_time("until", until),
+        area=area,
+        campaign=campaign,
+    )
+    given = {
+        "bbox": bbox,
+        "kind": kind,
+        "category": category,
+        "status": status,
+        "since": since,
+        "until": until,
+        "area": area,
+        "campaign": campaign,
+    }
+    return Filters(query, {k: v for k, v in given.items() if v is not None})
+
+
+FiltersDep = Annotated[Filters, Depends(report_filters)]

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
+from sqlalchemy.engine import Engine
 
+from mapping import demo as demo_data
+from mapping import ingest
+from mapping.areas import read_boundaries
+from mapping.boundaries import download
+from mapping.errors import CivicMapError
+from mapping.importer import ColumnMapping, ImportReport, import_rows, read_csv
 from mapping.settings import Settings
+from mapping.storage import areas as area_store
+from mapping.storage import campaigns as campaign_store
 from mapping.storage import make_engine
 from mapping.storage import migrate as migrations
+from mapping.storage import reports as report_store
+
+ROOT = Path(__file__).resolve().parents[1]
+BOUNDARIES = ROOT / "data" / "boundaries"
+SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@click.group()
+def _engine(settings: Settings) -> Engine:
+    """The database engine, with the schema brought up to date first."""
+    engine = make_engine(settings.database_url)
+    migrations.upgrade(engine)
+    return engine
+
+
+def _limits(settings: Settings) -> ingest.Limits:
+    return ingest.Limits(
+        max_text_chars=settings.max_text_chars,
+        max_batch_features=settings.max_batch_features,
+        low_accuracy_m=settings.low_accuracy_m,
+    )
+
+
+class _Group(click.Group):
+    """Domain errors end the command with their message, not a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except CivicMapError as exc:
+            raise click.ClickException(exc.detail) from None
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="civicmap")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -59,3 +100,276 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         workers=workers,
         proxy_headers=True,
     )
+
+
+@main.group(cls=_Group)
+def areas() -> None:
+    """Administrative areas: import, download, assign reports to them."""
+
+
+def _import_areas(
+    settings: Settings,
+    path: Path,
+    level: int,
+    code: str | None,
+    name: str | None,
+    parent: str | None,
+) -> None:
+    found = read_boundaries(
+        path, level=level, code_field=code, name_field=name, parent_field=parent
+    )
+    engine = _engine(settings)
+    with engine.begin() as conn:
+        stored = area_store.save_areas(conn, found.frame, source=path.name)
+    if found.reprojected_from:
+        click.echo(f"reprojected from {found.reprojected_from} to WGS84")
+    click.echo(f"{found.repaired} invalid polygons repaired")
+    click.echo(f"{stored} areas of level {level} stored from {path.name}")
+    if _count(engine):
+        click.echo("reports already stored keep their old areas: run `civicmap areas assign`")
+
+
+@areas.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--level", type=click.IntRange(0, 5), required=True, help="Administrative level.")
+@click.option("--code-field", help="Field with the area code (geoBoundaries: shapeISO/shapeID).")
+@click.option("--name-field", help="Field with the area name (geoBoundaries: shapeName).")
+@click.option("--parent-field", help="Field with the code of the area one level up.")
+@click.pass_obj
+def areas_import(
+    settings: Settings,
+    path: Path,
+    level: int,
+    code_field: str | None,
+    name_field: str | None,
+    parent_field: str | None,
+) -> None:
+    """Import boundaries from GeoJSON, GeoPackage or Shapefile (any CRS)."""
+    _import_areas(settings, path, level, code_field, name_field, parent_field)
+
+
+@areas.command("download")
+@click.argument("iso3")
+@click.option("--level", type=click.IntRange(0, 5), required=True, help="ADM level.")
+@click.option("--simplified", is_flag=True, help="The simplified outlines (smaller file).")
+@click.option(
+    "--import/--no-import",
+    "then_import",
+    default=True,
+    show_default=True,
+    help="Import the file once downloaded.",
+)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=BOUNDARIES,
+    show_default=True,
+)
+@click.pass_obj
+def areas_download(
+    settings: Settings, iso3: str, level: int, simplified: bool, then_import: bool, folder: Path
+) -> None:
+    """Download a country's boundaries from geoBoundaries (gbOpen, CC BY 4.0)."""
+    got = download(
+        iso3, level, api_url=settings.geoboundaries_url, folder=folder, simplified=simplified
+    )
+    click.echo(f"saved {got.path} ({got.license or 'licence not stated'}; {got.source or ''})")
+    if then_import:
+        _import_areas(settings, got.path, level, None, None, None)
+
+
+@areas.command("assign")
+@click.option("--batch-size", default=5000, show_default=True)
+@click.pass_obj
+def areas_assign(settings: Settings, batch_size: int) -> None:
+    """Decide again which areas hold every stored report (after an import)."""
+    engine = _engine(settings)
+    index = area_store.AreaIndexCache(engine).current()
+    total = _count(engine)
+    with click.progressbar(length=total, label="assigning reports", file=sys.stderr) as bar:
+        done = ingest.reassign_areas(engine, index, batch_size=batch_size, progress=bar.update)
+    click.echo(f"{done} reports assigned to areas of levels {index.levels}")
+
+
+@main.group(cls=_Group)
+def reports() -> None:
+    """Reports: bulk import."""
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint=option)
+        pairs[key] = rest
+    return pairs
+
+
+def _print_import(report: ImportReport, out: Path | None) -> None:
+    click.echo(
+        f"{report.rows} rows: {report.created} created, {report.duplicates} duplicates, "
+        f"{report.refused} refused"
+    )
+    refused = [o for o in report.outcomes if o.outcome == "rejected"]
+    for o in refused[:50]:
+        click.echo(f"  row {o.row}: {'; '.join(o.reasons)}")
+    if len(refused) > 50:
+        click.echo(f"  ... and {len(refused) - 50} more refused rows")
+    if out is not None:
+        import csv
+
+        with out.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["row", "outcome", "id", "reasons"])
+            writer.writerows(
+                (o.row, o.outcome, o.id or "", "; ".join(o.reasons)) for o in report.outcomes
+            )
+        click.echo(f"row-by-row report written to {out}")
+
+
+def run_import(
+    settings: Settings, path: Path, mapping: ColumnMapping, out: Path | None = None
+) -> ImportReport:
+    engine = _engine(settings)
+    index = area_store.AreaIndexCache(engine).current()
+    report = import_rows(engine, read_csv(path), mapping, limits=_limits(settings), areas=index)
+    _print_import(report, out)
+    return report
+
+
+@reports.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["service", "litter", "hotspot"]), required=True)
+@click.option("--category", help="Category code for every row.")
+@click.option("--category-column", help="Column with the category of each row.")
+@click.option("--category-value", multiple=True, help="FILE_VALUE=CODE, to map a column's values.")
+@click.option("--lon", "lon_column", help="Longitude column (found by name if not given).")
+@click.option("--lat", "lat_column", help="Latitude column (found by name if not given).")
+@click.option("--observed-at", help="RFC 3339 time for every row (default: now).")
+@click.option("--observed-column", help="Column with each row's RFC 3339 observation time.")
+@click.option("--description-column")
+@click.option("--attribute", multiple=True, help="NAME=COLUMN: an attribute from a column.")
+@click.option("--set", "constants", multiple=True, help="NAME=JSON: an attribute for every row.")
+@click.option("--campaign", help="Campaign slug for every row.")
+@click.option(
+    "--report",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the outcome of every row to this CSV.",
+)
+@click.pass_obj
+def reports_import(
+    settings: Settings,
+    path: Path,
+    kind: str,
+    category: str | None,
+    category_column: str | None,
+    category_value: tuple[str, ...],
+    lon_column: str | None,
+    lat_column: str | None,
+    observed_at: str | None,
+    observed_column: str | None,
+    description_column: str | None,
+    attribute: tuple[str, ...],
+    constants: tuple[str, ...],
+    campaign: str | None,
+    out: Path | None,
+) -> None:
+    """Import reports from a CSV file with a column mapping; every row is accounted for."""
+    if not category and not category_column:
+        raise click.UsageError("give --category or --category-column")
+    try:
+        fixed = {k: json.loads(v) for k, v in _pairs(constants, "--set").items()}
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--set") from None
+    mapping = ColumnMapping(
+        kind=kind,
+        category=category,
+        category_column=category_column,
+        category_values=_pairs(category_value, "--category-value"),
+        lon_column=lon_column,
+        lat_column=lat_column,
+        observed_at=observed_at,
+        observed_column=observed_column,
+        description_column=description_column,
+        campaign=campaign,
+        attributes=_pairs(attribute, "--attribute"),
+        constants=fixed,
+    )
+    run_import(settings, path, mapping, out)
+
+
+@main.command()
+@click.option(
+    "--boundaries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Level-1 boundaries (default: Ghana's regions from the shared data).",
+)
+@click.option(
+    "--facilities",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Ghana health facilities CSV to import as real service points "
+    "(default: the shared data's, when present).",
+)
+@click.option("--count", default=3000, show_default=True, help="Synthetic reports to make.")
+@click.option("--seed", default=7, show_default=True)
+@click.pass_obj
+def demo(
+    settings: Settings, boundaries: Path | None, facilities: Path | None, count: int, seed: int
+) -> None:
+    """Fill the database with demo data: areas, a demo campaign, synthetic and real reports."""
+    boundaries = boundaries or _first_existing(
+        BOUNDARIES / "geoBoundaries-GHA-ADM1.geojson",
+        SHARED_DATA / "geoboundaries_gha_adm1_simplified.geojson",
+    )
+    if boundaries is None:
+        raise click.ClickException(
+            "no boundaries found: give --boundaries FILE or run `civicmap areas download GHA "
+            "--level 1`"
+        )
+    _import_areas(settings, boundaries, 1, None, None, None)
+    engine = _engine(settings)
+    with engine.begin() as conn:
+        campaign_store.save_campaign(
+            conn,
+            slug=demo_data.DEMO_CAMPAIGN,
+            title=demo_data.DEMO_TITLE,
+            kind="service",
+            description="Synthetic reports made by `civicmap demo` to show what CivicMap does. "
+            "They describe no real place, service or person.",
+            demo=True,
+        )
+        outlines = [g for _, _, g in area_store.index_rows(conn)]
+    places = SHARED_DATA / "ne_10m_populated_places_west_africa.geojson"
+    coast = SHARED_DATA / "ne_10m_coastline_ghana.geojson"
+    features = demo_data.synthetic_reports(
+        outlines,
+        count=count,
+        seed=seed,
+        towns=demo_data.read_towns(places) if places.exists() else (),
+        coast=demo_data.read_coast(coast) if coast.exists() else None,
+    )
+    index = area_store.AreaIndexCache(engine).current()
+    limits = _limits(settings)
+    created = 0
+    for start in range(0, len(features), limits.max_batch_features):
+        batch = {
+            "type": "FeatureCollection",
+            "features": features[start : start + limits.max_batch_features],
+        }
+        created += ingest.submit_batch(engine, batch, limits=limits, areas=index).created
+    click.echo(f"{created} synthetic demo reports stored (campaign {demo_data.DEMO_CAMPAIGN!r})")
+    facilities = facilities or _first_existing(SHARED_DATA / "ghana_health_facilities.csv")
+    if facilities is not None:
+        click.echo(f"importing real health facilities from {facilities.name}")
+        run_import(settings, facilities, demo_data.GHANA_FACILITIES)
+
+
+def _first_existing(*paths: Path) -> Path | None:
+    return next((p for p in paths if p.exists()), None)
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return report_store.count(conn)

@@ -11,7 +11,7 @@ import json
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -20,8 +20,16 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 
 from mapping import hexgrid
+from mapping.areas import AreaIndex
 from mapping.errors import Conflict, ErrorItem, InvalidInput
-from mapping.schemas import ATTRIBUTES_BY_KIND, ReportCollection, ReportFeature
+from mapping.schemas import (
+    ATTRIBUTES_BY_KIND,
+    HotspotAttributes,
+    LitterAttributes,
+    ReportCollection,
+    ReportFeature,
+    ServiceAttributes,
+)
 from mapping.storage import dialect
 from mapping.storage import reports as store
 from mapping.taxonomy import category_codes, litter_materials
@@ -178,7 +186,60 @@ def to_row(
         "status": "pending",
         "status_note": None,
         "quality": quality,
+        **_measures(report.attributes),
     }
+
+
+def _measures(attributes: BaseModel) -> dict[str, Any]:
+    """The numbers aggregates sum, out of the attributes once, so SQL needs no JSON."""
+    if isinstance(attributes, ServiceAttributes):
+        return {**NO_MEASURES, "satisfaction": attributes.satisfaction}
+    if isinstance(attributes, HotspotAttributes):
+        return {
+            **NO_MEASURES,
+            "severity": attributes.severity,
+            "people_affected": attributes.people_affected,
+        }
+    if isinstance(attributes, LitterAttributes):
+        materials = litter_materials()
+        return {
+            **NO_MEASURES,
+            "survey_length_m": attributes.survey_length_m,
+            "litter_items": sum(attributes.items.values()),
+            "litter_plastic": sum(
+                n for code, n in attributes.items.items() if materials.get(code) == "plastic"
+            ),
+        }
+    return dict(NO_MEASURES)
+
+
+NO_MEASURES: dict[str, Any] = dict.fromkeys(
+    (
+        "satisfaction",
+        "severity",
+        "people_affected",
+        "survey_length_m",
+        "litter_items",
+        "litter_plastic",
+    )
+)
+
+
+def place_in_areas(
+    rows: Sequence[dict[str, Any]], points: Sequence[tuple[float, float]], index: AreaIndex | None
+) -> None:
+    """Set each row's area codes, and flag `outside_areas` where areas exist but none holds it."""
+    if not index or not rows:
+        return
+    lons, lats = zip(*points, strict=True)
+    found = index.assign(lons, lats)
+    for i, row in enumerate(rows):
+        inside = False
+        for level, codes in found.items():
+            row[f"area_{level}"] = codes[i]
+            inside = inside or codes[i] is not None
+        if not inside and "outside_areas" not in row["quality"]:
+            row["quality"].append("outside_areas")
 
 
 def _conflict(client_id: uuid.UUID) -> Conflict:
@@ -195,6 +256,7 @@ def submit_report(
     *,
     limits: Limits,
     idempotency_key: str | None = None,
+    areas: AreaIndex | None = None,
     now: datetime | None = None,
 ) -> Submission:
     """Store one report, or find it again when the same submission is replayed.
@@ -206,6 +268,7 @@ def submit_report(
     report = validate_feature(obj, limits=limits, now=now)
     client_id = client_id_for(report, idempotency_key)
     row = to_row(report, client_id=client_id, received_at=now, limits=limits)
+    place_in_areas([row], [(report.feature.lon, report.feature.lat)], areas)
     receipt = secrets.token_urlsafe(24)
     row["receipt_hash"] = hash_secret(receipt)
     with engine.begin() as conn:
@@ -222,7 +285,12 @@ def submit_report(
 
 
 def submit_batch(
-    engine: Engine, obj: Any, *, limits: Limits, now: datetime | None = None
+    engine: Engine,
+    obj: Any,
+    *,
+    limits: Limits,
+    areas: AreaIndex | None = None,
+    now: datetime | None = None,
 ) -> BatchResult:
     """Store the valid features of a FeatureCollection in one transaction; report on each.
 
@@ -243,6 +311,7 @@ def submit_batch(
     results: list[dict[str, Any]] = []
     rows: dict[uuid.UUID, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, uuid.UUID, str]] = []
+    points: list[tuple[float, float]] = []
     for index, candidate in enumerate(collection.features):
         results.append({"index": index, "id": None, "outcome": "rejected", "errors": []})
         try:
@@ -257,6 +326,8 @@ def submit_batch(
             repeats.append((index, row["client_id"], row["content_hash"]))
         else:
             rows[row["client_id"]] = (index, row)
+            points.append((report.feature.lon, report.feature.lat))
+    place_in_areas([row for _, row in rows.values()], points, areas)
 
     with engine.begin() as conn:
         inserted = store.insert_rows(conn, [row for _, row in rows.values()])
@@ -292,3 +363,35 @@ def _client_id_error(index: int, holder: str) -> ErrorItem:
         "loc": ["features", index, "properties", "client_id"],
         "msg": f"already used by {holder} with other content; send a new client_id",
     }
+
+
+def reassign_areas(
+    engine: Engine,
+    index: AreaIndex,
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Decide again which areas hold every stored report (after boundaries changed).
+
+    Works through the reports in batches of `batch_size`, each in its own transaction, so it
+    can run beside a live service; returns how many reports it placed.
+    """
+    done, after = 0, 0
+    while True:
+        with engine.begin() as conn:
+            batch = store.located_batch(conn, after=after, size=batch_size)
+            if not batch:
+                return done
+            rows = []
+            for r in batch:
+                quality = [flag for flag in r["quality"] if flag != "outside_areas"]
+                row = {"seq": r["seq"], "quality": quality}
+                row.update({c.name: None for c in store.area_columns()})
+                rows.append(row)
+            place_in_areas(rows, [(r["lon"], r["lat"]) for r in batch], index)
+            store.update_placement(conn, rows)
+        done += len(batch)
+        after = batch[-1]["seq"]
+        if progress:
+            progress(len(batch))

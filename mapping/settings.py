@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(
         5, ge=1, description="Aggregates counting fewer reports than this are suppressed."
     )
+    max_aggregate_cells: int = Field(
+        100_000, gt=0, description="Most hexagons in one aggregate answer (400 past it)."
+    )
     public_h3_resolution: int = Field(
         7, ge=0, le=15, description="H3 resolution at which the public sees sensitive reports."
     )
@@ -41,6 +44,10 @@ class Settings(BaseSettings):
     )
     data_license: str = Field(
         "CC-BY-4.0", description="Licence stated on every download and FeatureCollection."
+    )
+    geoboundaries_url: str = Field(
+        "https://www.geoboundaries.org/api/current/gbOpen",
+        description="geoBoundaries API that `civicmap areas download` asks.",
     )
     host: str = Field("127.0.0.1", description="Address `civicmap serve` listens on.")
     port: int = Field(8000, gt=0, lt=65536, description="Port `civicmap serve` listens on.")

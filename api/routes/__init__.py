@@ -2,11 +2,14 @@
 
 from fastapi import APIRouter
 
-from api.routes import health, reports, taxonomy
+from api.routes import aggregates, areas, health, indicators, reports, taxonomy
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(taxonomy.router)
 api_router.include_router(reports.router)
+api_router.include_router(areas.router)
+api_router.include_router(aggregates.router)
+api_router.include_router(indicators.router)
 
 root_router = APIRouter()
 root_router.include_router(health.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -10,15 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 
 from api import params
 from api.body import read_json
-from api.deps import EngineDep, LimitsDep, SettingsDep, ViewDep
+from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep, ViewDep
 from api.openapi import body
-from api.responses import FastJSONResponse, GeoJSONResponse
+from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
 from mapping import ingest
 from mapping.errors import NotFound
-from mapping.publish import collection_metadata, report_feature
+from mapping.publish import report_feature
 from mapping.schemas import ReportCollection, ReportFeature
 from mapping.storage import reports as store
-from mapping.taxonomy import Kind
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -43,12 +43,17 @@ async def create_report(
     engine: EngineDep,
     limits: LimitsDep,
     view: ViewDep,
+    areas: AreasDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     obj = await read_json(request)
-    submission = await run_in_threadpool(
-        ingest.submit_report, engine, obj, limits=limits, idempotency_key=idempotency_key
-    )
+
+    def submit() -> ingest.Submission:
+        return ingest.submit_report(
+            engine, obj, limits=limits, idempotency_key=idempotency_key, areas=areas.current()
+        )
+
+    submission = await run_in_threadpool(submit)
     feature = report_feature(submission.row, view)
     location = str(request.url_for("read_report", report_id=feature["id"]))
     if submission.outcome == "duplicate":
@@ -62,9 +67,15 @@ async def create_report(
     summary="Submit up to the batch limit of reports; valid ones are stored, others explained",
     openapi_extra=body(ReportCollection, "A GeoJSON FeatureCollection of report Features."),
 )
-async def create_reports_batch(request: Request, engine: EngineDep, limits: LimitsDep) -> Any:
+async def create_reports_batch(
+    request: Request, engine: EngineDep, limits: LimitsDep, areas: AreasDep
+) -> Any:
     obj = await read_json(request)
-    result = await run_in_threadpool(ingest.submit_batch, engine, obj, limits=limits)
+
+    def submit() -> ingest.BatchResult:
+        return ingest.submit_batch(engine, obj, limits=limits, areas=areas.current())
+
+    result = await run_in_threadpool(submit)
     return FastJSONResponse(
         {
             "created": result.created,
@@ -81,26 +92,12 @@ def list_reports(
     engine: EngineDep,
     settings: SettingsDep,
     view: ViewDep,
-    bbox: params.BboxParam = None,
-    kind: Kind | None = None,
-    category: str | None = None,
-    status: Annotated[str | None, params.Query(description="comma-separated")] = None,
-    since: params.TimeParam = None,
-    until: params.TimeParam = None,
-    area: str | None = None,
-    campaign: str | None = None,
+    filters: params.FiltersDep,
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Response:
-    query = store.ReportQuery(
-        boxes=params.parse_bbox(bbox),
-        kind=kind,
-        category=category,
-        statuses=params.parse_statuses(status),
-        since=params.parse_time("since", since),
-        until=params.parse_time("until", until),
-        area=area,
-        campaign=campaign,
+    query = replace(
+        filters.query,
         limit=params.check_limit(
             limit, default=settings.page_limit_default, maximum=settings.page_limit_max
         ),
@@ -109,33 +106,16 @@ def list_reports(
     )
     with engine.connect() as conn:
         rows, resume = store.list_reports(conn, query)
-    links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
+    next_url = None
     if resume is not None:
-        next_url = request.url.include_query_params(cursor=params.encode_cursor(resume))
-        links.append({"rel": "next", "href": str(next_url), "type": "application/geo+json"})
-    filters = {
-        "bbox": bbox,
-        "kind": kind,
-        "category": category,
-        "status": status,
-        "since": since,
-        "until": until,
-        "area": area,
-        "campaign": campaign,
-    }
-    return GeoJSONResponse(
-        {
-            "type": "FeatureCollection",
-            "features": [report_feature(row, view) for row in rows],
-            "links": links,
-            "numberReturned": len(rows),
-            "metadata": collection_metadata(
-                filters=filters,
-                suppression_threshold=settings.suppression_threshold,
-                license=settings.data_license,
-                method=LIST_METHOD,
-            ),
-        }
+        next_url = str(request.url.include_query_params(cursor=params.encode_cursor(resume)))
+    return feature_collection(
+        request,
+        [report_feature(row, view) for row in rows],
+        settings=settings,
+        filters=filters.applied,
+        method=LIST_METHOD,
+        next_url=next_url,
     )
 
 

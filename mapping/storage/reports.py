@@ -39,6 +39,7 @@ class ReportQuery:
     # When set, sensitive reports match `boxes` by the centre of their cell at this resolution,
     # as the public sees them, so that a box never locates one more finely than its cell.
     generalise_to: int | None = None
+    include_sensitive: bool = True
 
 
 def _columns() -> list[sa.ColumnElement[Any]]:
@@ -91,7 +92,7 @@ def list_reports(conn: Connection, q: ReportQuery) -> tuple[list[RowMapping], in
     Paging is by key (the storage sequence), so a report stored while a client pages through
     the list comes at the end instead of shifting the pages.
     """
-    query = sa.select(*_columns()).where(*_filters(conn, q)).order_by(reports.c.seq)
+    query = sa.select(*_columns()).where(*report_filters(conn, q)).order_by(reports.c.seq)
     rows = list(conn.execute(query.limit(q.limit + 1)).mappings())
     more = len(rows) > q.limit
     rows = rows[: q.limit]
@@ -107,7 +108,7 @@ def _public_in(row: RowMapping, boxes: Sequence[Box], resolution: int) -> bool:
     return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
 
 
-def _widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
+def widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
     """Boxes grown by more than the distance from any point to its cell's centre."""
     margin = 3 * hexgrid.edge_length_km(resolution) / 111.0
     widened = []
@@ -125,17 +126,19 @@ def _widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
     return widened
 
 
-def _filters(conn: Connection, q: ReportQuery) -> list[sa.ColumnElement[bool]]:
+def report_filters(conn: Connection, q: ReportQuery) -> list[sa.ColumnElement[bool]]:
     c = reports.c
     where: list[sa.ColumnElement[bool]] = [c.status.in_(list(q.statuses))]
+    if not q.include_sensitive:
+        where.append(~c.sensitive)
     if q.after is not None:
         where.append(c.seq > q.after)
     if q.boxes and q.generalise_to is None:
         where.append(dialect.within_boxes(conn, reports, q.boxes))
     elif q.boxes and q.generalise_to is not None:
         exact = sa.and_(~c.sensitive, dialect.within_boxes(conn, reports, q.boxes))
-        widened = _widened(q.boxes, q.generalise_to)
-        near = dialect.within_boxes(conn, reports, widened)
+        grown = widened(q.boxes, q.generalise_to)
+        near = dialect.within_boxes(conn, reports, grown)
         where.append(sa.or_(exact, sa.and_(c.sensitive, near)))
     if q.kind:
         where.append(c.kind == q.kind)
@@ -154,3 +157,39 @@ def _filters(conn: Connection, q: ReportQuery) -> list[sa.ColumnElement[bool]]:
 
 def area_columns() -> list[sa.Column[Any]]:
     return [c for c in reports.c if c.name.startswith("area_")]
+
+
+def located_batch(conn: Connection, *, after: int, size: int) -> list[RowMapping]:
+    """The next `size` reports after `after` (by storage order): seq, lon, lat, quality."""
+    query = (
+        sa.select(
+            reports.c.seq,
+            reports.c.quality,
+            dialect.point_lon(reports.c.geom).label("lon"),
+            dialect.point_lat(reports.c.geom).label("lat"),
+        )
+        .where(reports.c.seq > after)
+        .order_by(reports.c.seq)
+        .limit(size)
+    )
+    return list(conn.execute(query).mappings())
+
+
+def update_placement(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write new area codes and quality flags, keyed by `seq`."""
+    if not rows:
+        return
+    columns = ["quality", *(c.name for c in area_columns())]
+    statement = (
+        sa.update(reports)
+        .where(reports.c.seq == sa.bindparam("key"))
+        .values({c: sa.bindparam(f"v_{c}") for c in columns})
+    )
+    conn.execute(
+        statement,
+        [{"key": r["seq"], **{f"v_{c}": r.get(c) for c in columns}} for r in rows],
+    )
+
+
+def count(conn: Connection) -> int:
+    return int(conn.scalar(sa.select(sa.func.count()).select_from(reports)) or 0)

@@ -40,5 +40,40 @@ reports = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("status_note", sa.Text()),
     sa.Column("quality", Json, nullable=False),
+    sa.Column("satisfaction", sa.SmallInteger()),
+    sa.Column("severity", sa.SmallInteger()),
+    sa.Column("people_affected", sa.Integer()),
+    sa.Column("survey_length_m", sa.Float()),
+    sa.Column("litter_items", sa.Integer()),
+    sa.Column("litter_plastic", sa.Integer()),
     *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
+)
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("level", sa.SmallInteger(), nullable=False),
+    sa.Column("parent", sa.String(64)),
+    # The outline simplified for display, as GeoJSON text.
+    sa.Column("display", sa.Text(), nullable=False),
+    sa.Column("source", sa.Text()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("geom", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("slug", sa.String(64), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("categories", Json, nullable=False),
+    sa.Column("area", sa.String(64)),
+    sa.Column("start", sa.DateTime(timezone=True)),
+    sa.Column("end", sa.DateTime(timezone=True)),
+    sa.Column("demo", sa.Boolean(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -1,4 +1,4 @@
-"""The reports table.
+"""Reports, administrative areas and campaigns.
 
 Revision ID: 0001
 Revises:
@@ -45,6 +45,13 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("status_note", sa.Text()),
         sa.Column("quality", json, nullable=False),
+        # Numbers the aggregates sum, taken out of `attributes` once at ingest.
+        sa.Column("satisfaction", sa.SmallInteger()),
+        sa.Column("severity", sa.SmallInteger()),
+        sa.Column("people_affected", sa.Integer()),
+        sa.Column("survey_length_m", sa.Float()),
+        sa.Column("litter_items", sa.Integer()),
+        sa.Column("litter_plastic", sa.Integer()),
         *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
     )
     dialect.add_geometry_column(bind, "reports", "geom", "POINT")
@@ -55,7 +62,36 @@ def upgrade() -> None:
     for level in AREA_LEVELS:
         op.create_index(f"ix_reports_area_{level}", "reports", [f"area_{level}"])
 
+    op.create_table(
+        "areas",
+        sa.Column("code", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("level", sa.SmallInteger(), nullable=False),
+        sa.Column("parent", sa.String(64)),
+        sa.Column("display", sa.Text(), nullable=False),
+        sa.Column("source", sa.Text()),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    dialect.add_geometry_column(bind, "areas", "geom", "MULTIPOLYGON")
+    op.create_index("ix_areas_level", "areas", ["level"])
+
+    op.create_table(
+        "campaigns",
+        sa.Column("slug", sa.String(64), primary_key=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("description", sa.Text()),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("categories", json, nullable=False),
+        sa.Column("area", sa.String(64)),
+        sa.Column("start", sa.DateTime(timezone=True)),
+        sa.Column("end", sa.DateTime(timezone=True)),
+        sa.Column("demo", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
 
 def downgrade() -> None:
-    dialect.drop_geometry_column(op.get_bind(), "reports", "geom")
-    op.drop_table("reports")
+    op.drop_table("campaigns")
+    for table in ("areas", "reports"):
+        dialect.drop_geometry_column(op.get_bind(), table, "geom")
+        op.drop_table(table)

@@ -1,0 +1,61 @@
+"""Aggregates of reports per H3 hexagon and per administrative area."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import EngineDep, SettingsDep
+from api.params import FiltersDep
+from api.responses import feature_collection
+from mapping import aggregate
+
+router = APIRouter(prefix="/aggregates", tags=["aggregates"])
+
+
+@router.get("/hexes", summary="Report counts and indicators per H3 hexagon")
+def read_hexes(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    resolution: Annotated[int, Query(ge=0, le=15, description="H3 resolution, 0 to 15")],
+) -> Response:
+    with engine.connect() as conn:
+        features, method = aggregate.hexes(
+            conn,
+            filters.query,
+            resolution=resolution,
+            threshold=settings.suppression_threshold,
+            public_resolution=settings.public_h3_resolution,
+            max_cells=settings.max_aggregate_cells,
+        )
+    return feature_collection(
+        request,
+        features,
+        settings=settings,
+        method=method,
+        filters={**filters.applied, "resolution": resolution},
+    )
+
+
+@router.get("/areas", summary="Report counts and indicators per administrative area")
+def read_area_aggregates(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    level: Annotated[int, Query(ge=0, le=5, description="administrative level")],
+) -> Response:
+    with engine.connect() as conn:
+        features, method = aggregate.areas(
+            conn, filters.query, level=level, threshold=settings.suppression_threshold
+        )
+    return feature_collection(
+        request,
+        features,
+        settings=settings,
+        method=method,
+        filters={**filters.applied, "level": level},
+    )

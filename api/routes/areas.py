@@ -1,0 +1,79 @@
+"""Administrative areas: their outlines, and one area with its indicators."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import EngineDep, SettingsDep
+from api.params import FiltersDep
+from api.responses import GeoJSONResponse, feature_collection
+from mapping import aggregate, indicators
+from mapping.errors import NotFound
+from mapping.publish import rfc3339
+from mapping.storage import areas as area_store
+from mapping.storage.tables import reports
+
+router = APIRouter(prefix="/areas", tags=["areas"])
+
+METHOD = "Administrative areas as imported, outlines simplified for display."
+
+
+def _feature(area: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": area["code"],
+        "geometry": json.loads(area["display"]),
+        "properties": {
+            "code": area["code"],
+            "name": area["name"],
+            "level": area["level"],
+            "parent": area["parent"],
+            "updated_at": rfc3339(area["updated_at"]),
+        },
+    }
+
+
+@router.get("", summary="Administrative areas as a FeatureCollection")
+def list_areas(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    level: Annotated[int | None, Query(ge=0, le=5)] = None,
+) -> Response:
+    with engine.connect() as conn:
+        listed = area_store.list_areas(conn, level=level)
+    return feature_collection(
+        request,
+        [_feature(a) for a in listed],
+        settings=settings,
+        method=METHOD,
+        filters={"level": level},
+    )
+
+
+@router.get("/{code}", summary="One area with its report counts and SDG indicators")
+def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: FiltersDep) -> Response:
+    with engine.connect() as conn:
+        area = area_store.get_area(conn, code)
+        if area is None:
+            raise NotFound(f"There is no area with code {code!r}; see GET /api/v1/areas.")
+        query = filters.query
+        unit = aggregate.tally_units(conn, reports.c[f"area_{area['level']}"], query).get(code)
+        table = indicators.area_indicators(
+            conn, query, level=area["level"], threshold=settings.suppression_threshold, code=code
+        )
+    feature = _feature(area)
+    threshold = settings.suppression_threshold
+    feature["properties"].update(
+        aggregate.summarise(unit or aggregate.Unit(code), threshold=threshold)
+    )
+    feature["properties"]["indicators"] = {
+        "sdg_16_6_2": table[0]["sdg_16_6_2"],
+        "sdg_14_1_1": table[0]["sdg_14_1_1"],
+    }
+    feature["properties"]["suppression_threshold"] = threshold
+    feature["properties"]["license"] = settings.data_license
+    return GeoJSONResponse(feature)

@@ -1,0 +1,215 @@
+"""The command line on both backends: areas import, download and assign; reports import; demo."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from mapping import ingest
+from mapping.cli import main
+from mapping.storage.tables import reports
+from tests.conftest import make_report
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+GHANA_ADM1 = SHARED / "geoboundaries_gha_adm1_simplified.geojson"
+
+
+@pytest.fixture(scope="module")
+def run(database_url, engine):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        result = runner.invoke(
+            main, list(args), env={"CIVICMAP_DATABASE_URL": database_url}, catch_exceptions=False
+        )
+        return result
+
+    return invoke
+
+
+def _areas_of(engine, campaign: str) -> list[str | None]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        query = sa.select(reports.c.area_1).where(reports.c.campaign == campaign)
+        return list(conn.scalars(query.order_by(reports.c.seq)))
+
+
+def test_assign_places_reports_stored_before_the_areas(run, engine):
+    before = [
+        make_report(lon=-0.187, lat=5.6037, campaign="early"),
+        make_report(lon=-0.8393, lat=9.4075, campaign="early"),
+        make_report(lon=-20.0, lat=30.0, campaign="early"),
+    ]
+    ingest.submit_batch(
+        engine, {"type": "FeatureCollection", "features": before}, limits=ingest.Limits()
+    )
+    assert _areas_of(engine, "early") == [None, None, None]
+    result = run("areas", "import", str(GHANA_ADM1), "--level", "1")
+    assert result.exit_code == 0, result.output
+    assert "16 areas of level 1 stored" in result.output
+    assert "civicmap areas assign" in result.output
+    result = run("areas", "assign")
+    assert result.exit_code == 0, result.output
+    assert _areas_of(engine, "early") == ["GH-AA", "GH-NP", None]
+    with engine.connect() as conn:
+        flags = conn.scalars(
+            sa.select(reports.c.quality)
+            .where(reports.c.campaign == "early")
+            .order_by(reports.c.seq)
+        ).all()
+    assert [("outside_areas" in f) for f in flags] == [False, False, True]
+
+
+def test_importing_a_file_with_duplicate_codes_is_refused_by_name(run, tmp_path):
+    data = json.loads(GHANA_ADM1.read_text())
+    data["features"][1]["properties"]["shapeISO"] = data["features"][0]["properties"]["shapeISO"]
+    data["features"][1]["properties"]["shapeID"] = data["features"][0]["properties"]["shapeID"]
+    path = tmp_path / "dup.geojson"
+    path.write_text(json.dumps(data))
+    result = run("areas", "import", str(path), "--level", "1", "--code-field", "shapeISO")
+    assert result.exit_code == 1
+    assert data["features"][0]["properties"]["shapeISO"] in result.output
+
+
+@pytest.fixture
+def geoboundaries_server() -> Iterator[str]:
+    """A local stand-in for the geoBoundaries API, serving the shared Ghana ADM1 file."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SHARED))
+
+    class Handler(handler.func):  # type: ignore[name-defined,misc]
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/") == "/api/GHA/ADM1":
+                port = self.server.server_address[1]
+                body = json.dumps(
+                    {
+                        "boundaryISO": "GHA",
+                        "boundaryType": "ADM1",
+                        "boundaryLicense": "CC BY 4.0",
+                        "boundarySource": "test stand-in",
+                        "gjDownloadURL": f"http://127.0.0.1:{port}/{GHANA_ADM1.name}",
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+            elif self.path.startswith("/api/"):
+                self.send_error(404)
+            else:
+                super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(SHARED))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+
+
+def test_download_from_geoboundaries_then_import(run, tmp_path, geoboundaries_server, monkeypatch):
+    monkeypatch.setenv("CIVICMAP_GEOBOUNDARIES_URL", geoboundaries_server)
+    result = run("areas", "download", "gha", "--level", "1", "--folder", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "geoBoundaries-GHA-ADM1.geojson"
+    assert saved.read_bytes() == GHANA_ADM1.read_bytes()
+    assert json.loads(saved.with_suffix(".source.json").read_text())["boundaryLicense"]
+    assert "16 areas of level 1 stored" in result.output
+    missing = run("areas", "download", "TGO", "--level", "1", "--folder", str(tmp_path))
+    assert missing.exit_code == 1 and "404" in missing.output
+
+
+def test_download_offline_fails_with_a_clear_message(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("CIVICMAP_GEOBOUNDARIES_URL", "http://127.0.0.1:9/api")
+    result = run("areas", "download", "GHA", "--level", "1", "--folder", str(tmp_path))
+    assert result.exit_code == 1
+    assert "Cannot reach" in result.output and "civicmap areas import" in result.output
+    assert "Traceback" not in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_facility_csv_import_reports_rows_without_coordinates(run, engine, tmp_path):
+    out = tmp_path / "outcome.csv"
+    result = run(
+        "reports",
+        "import",
+        str(SHARED / "ghana_health_facilities.csv"),
+        "--kind",
+        "service",
+        "--category",
+        "health_facility",
+        "--lon",
+        "Longitude",
+        "--lat",
+        "Latitude",
+        "--observed-at",
+        "2016-02-05T00:00:00Z",
+        "--attribute",
+        "name=FacilityName",
+        "--campaign",
+        "gh-facilities",
+        "--report",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "3756 rows:" in result.output and "24 refused" in result.output
+    assert result.output.count("no coordinates") == 24
+    lines = out.read_text().splitlines()
+    assert len(lines) == 3757
+    with engine.connect() as conn:
+        stored = conn.scalar(
+            sa.select(sa.func.count()).where(reports.c.campaign == "gh-facilities")
+        )
+    created = int(result.output.split(" created")[0].split()[-1])
+    assert stored == created > 3600
+    again = run(
+        "reports",
+        "import",
+        str(SHARED / "ghana_health_facilities.csv"),
+        "--kind",
+        "service",
+        "--category",
+        "health_facility",
+        "--lon",
+        "Longitude",
+        "--lat",
+        "Latitude",
+        "--observed-at",
+        "2016-02-05T00:00:00Z",
+        "--attribute",
+        "name=FacilityName",
+        "--campaign",
+        "gh-facilities",
+    )
+    assert " 0 created" in again.output
+
+
+def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine):
+    result = run(
+        "demo", "--count", "300", "--facilities", str(SHARED / "ghana_health_facilities.csv")
+    )
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(reports.c.kind, reports.c.description, reports.c.area_1).where(
+                reports.c.campaign == "demo"
+            )
+        ).all()
+        title = conn.exec_driver_sql("SELECT title FROM campaigns WHERE slug = 'demo'").scalar()
+    assert len(rows) == 300
+    assert {kind for kind, _, _ in rows} == {"service", "litter", "hotspot"}
+    assert all(d.startswith("Demo data (synthetic)") for _, d, _ in rows)
+    assert all(area is not None for _, _, area in rows)
+    assert "synthetic" in title
+    again = run("demo", "--count", "300")
+    assert "0 synthetic demo reports stored" in again.output
