@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
-from mapping.ingest import Limits
-from mapping.publish import View
+from mapping.ingest import Limits, limits_from
 from mapping.settings import Settings
 from mapping.storage.areas import AreaIndexCache
 
@@ -26,19 +25,10 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:
-    return Limits(
-        max_text_chars=settings.max_text_chars,
-        max_batch_features=settings.max_batch_features,
-        low_accuracy_m=settings.low_accuracy_m,
-    )
-
-
-def get_view(settings: Annotated[Settings, Depends(get_settings)]) -> View:
-    return View(public_resolution=settings.public_h3_resolution)
+    return limits_from(settings)
 
 
 AreasDep = Annotated[AreaIndexCache, Depends(get_area_index)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
-ViewDep = Annotated[View, Depends(get_view)]

@@ -15,7 +15,16 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import ProblemResponse
-from mapping.errors import CivicMapError, Conflict, InvalidInput, InvalidQuery, NotFound
+from mapping.errors import (
+    CivicMapError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidQuery,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 
 
 class UnsupportedMediaType(InvalidInput):
@@ -28,8 +37,11 @@ STATUS_OF: dict[type[CivicMapError], int] = {
     UnsupportedMediaType: 415,
     InvalidInput: 422,
     InvalidQuery: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    RateLimited: 429,
 }
 
 
@@ -74,7 +86,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CivicMapError)
     async def domain_error(_: Request, exc: CivicMapError) -> ProblemResponse:
         status = next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 400)
-        return problem(status, exc.detail, title=exc.title, errors=exc.errors)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
+        elif isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": 'Bearer realm="civicmap"'}
+        return problem(status, exc.detail, title=exc.title, errors=exc.errors, headers=headers)
 
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(_: Request, exc: BodyTooLarge) -> ProblemResponse:

@@ -45,7 +45,51 @@ def install(app: FastAPI) -> None:
             found = model.model_json_schema(ref_template=_REF)
             schemas.update(found.pop("$defs", {}))
             schemas[model.__name__] = found
+        _document_problems(spec)
         app.openapi_schema = spec
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _document_problems(spec: dict[str, Any]) -> None:
+    """Every error is a problem document; say so once for every operation.
+
+    FastAPI documents its own validation error shape, which this API never sends; each
+    operation instead gets a `default` response of RFC 9457 problems. Operations anyone may call
+    accept a key too (it widens what they see), so their Bearer security is optional.
+    """
+    schemas = spec["components"]["schemas"]
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid input", "content": problem}
+            responses["default"] = {"description": "A problem (RFC 9457)", "content": problem}
+            public = operation.get("x-civicmap-role", "").startswith("anyone")
+            if public and operation.get("security"):
+                operation["security"] = [{}, *operation["security"]]

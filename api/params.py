@@ -10,7 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from api.auth import PrincipalDep
 from mapping.errors import InvalidQuery
+from mapping.keys import Principal
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
 from mapping.taxonomy import Kind
 
@@ -52,14 +54,21 @@ def parse_time(name: str, value: str | None) -> datetime | None:
 
 
 def parse_statuses(value: str | None) -> tuple[str, ...]:
-    """Comma-separated statuses; the public sees only public ones whatever it asks for."""
+    """Comma-separated statuses (routes drop the ones the caller may not see)."""
     if value is None:
         return PUBLIC_STATUSES
     wanted = tuple(s.strip() for s in value.split(",") if s.strip())
     unknown = [s for s in wanted if s not in STATUSES]
     if unknown or not wanted:
         raise _bad("status", f"use any of {', '.join(STATUSES)}")
-    return tuple(s for s in wanted if s in PUBLIC_STATUSES)
+    return wanted
+
+
+def visible_statuses(statuses: tuple[str, ...], principal: Principal) -> tuple[str, ...]:
+    """The statuses asked for that `principal` may see: hidden and rejected are for moderators."""
+    if principal.may("see_hidden"):
+        return statuses
+    return tuple(s for s in statuses if s in PUBLIC_STATUSES)
 
 
 def check_limit(value: int | None, *, default: int, maximum: int) -> int:
@@ -90,11 +99,19 @@ def _bad(name: str, msg: str) -> InvalidQuery:
     return InvalidQuery(f"Query parameter {name!r}: {msg}.", [{"loc": ["query", name], "msg": msg}])
 
 
+NUMBER = r"-?[0-9]+(\.[0-9]+)?"
 BboxParam = Annotated[
     str | None,
-    Query(description="minLon,minLat,maxLon,maxLat in WGS84 degrees", examples=["-1,5,0,6"]),
+    Query(
+        description="minLon,minLat,maxLon,maxLat in WGS84 degrees",
+        examples=["-1,5,0,6"],
+        pattern=f"^{NUMBER},{NUMBER},{NUMBER},{NUMBER}$",
+    ),
 ]
-TimeParam = Annotated[str | None, Query(description="RFC 3339 time with timezone")]
+TimeParam = Annotated[
+    str | None,
+    Query(description="RFC 3339 time with timezone", json_schema_extra={"format": "date-time"}),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +123,7 @@ class Filters:
 
 
 def report_filters(
+    principal: PrincipalDep,
     bbox: BboxParam = None,
     kind: Kind | None = None,
     category: str | None = None,
@@ -119,7 +137,7 @@ def report_filters(
         boxes=parse_bbox(bbox),
         kind=kind,
         category=category,
-        statuses=parse_statuses(status),
+        statuses=visible_statuses(parse_statuses(status), principal),
         since=parse_time("since", since),
         until=parse_time("until", until),
         area=area,

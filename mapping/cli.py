@@ -15,12 +15,14 @@ from mapping.areas import read_boundaries
 from mapping.boundaries import download
 from mapping.errors import CivicMapError
 from mapping.importer import ColumnMapping, ImportReport, import_rows, read_csv
+from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import campaigns as campaign_store
 from mapping.storage import make_engine
 from mapping.storage import migrate as migrations
 from mapping.storage import reports as report_store
+from mapping.storage import trust as trust_store
 
 ROOT = Path(__file__).resolve().parents[1]
 BOUNDARIES = ROOT / "data" / "boundaries"
@@ -35,11 +37,7 @@ def _engine(settings: Settings) -> Engine:
 
 
 def _limits(settings: Settings) -> ingest.Limits:
-    return ingest.Limits(
-        max_text_chars=settings.max_text_chars,
-        max_batch_features=settings.max_batch_features,
-        low_accuracy_m=settings.low_accuracy_m,
-    )
+    return ingest.limits_from(settings)
 
 
 class _Group(click.Group):
@@ -373,3 +371,46 @@ def _first_existing(*paths: Path) -> Path | None:
 def _count(engine: Engine) -> int:
     with engine.connect() as conn:
         return report_store.count(conn)
+
+
+@main.group(cls=_Group)
+def keys() -> None:
+    """API keys: each carries one role (volunteer, moderator, planner, admin)."""
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", required=True, help="Who holds the key, e.g. 'Accra moderators'.")
+@click.pass_obj
+def keys_create(settings: Settings, role: str, name: str) -> None:
+    """Make a key and print it, this once: only its hash is stored."""
+    engine = _engine(settings)
+    with engine.begin() as conn:
+        key_id, key = create_key(conn, name=name, role=role)
+    click.echo(key)
+    click.echo(f"id {key_id}, role {role}: keep the key now, it cannot be shown again", err=True)
+
+
+@keys.command("list")
+@click.pass_obj
+def keys_list(settings: Settings) -> None:
+    """The keys, without their secret part."""
+    engine = _engine(settings)
+    with engine.connect() as conn:
+        rows = trust_store.list_keys(conn)
+    for r in rows:
+        state = f"revoked {r['revoked_at']:%Y-%m-%d}" if r["revoked_at"] else "active"
+        click.echo(f"{r['prefix']}...  {r['id']}  {r['role']:<9}  {state:<18}  {r['name']}")
+
+
+@keys.command("revoke")
+@click.argument("key")
+@click.pass_obj
+def keys_revoke(settings: Settings, key: str) -> None:
+    """Revoke a key, named by its id or the prefix `keys list` shows."""
+    engine = _engine(settings)
+    with engine.begin() as conn:
+        done = trust_store.revoke_key(conn, prefix_or_id=key.removesuffix("..."))
+    if not done:
+        raise click.ClickException(f"no active key {key!r}; see `civicmap keys list`")
+    click.echo(f"revoked {done} key")

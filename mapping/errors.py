@@ -36,3 +36,19 @@ class NotFound(CivicMapError):
 
 class Conflict(CivicMapError):
     title = "Conflict"
+
+
+class Unauthorized(CivicMapError):
+    title = "API key needed"
+
+
+class Forbidden(CivicMapError):
+    title = "Not allowed for this role"
+
+
+class RateLimited(CivicMapError):
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

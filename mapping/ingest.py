@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from mapping import hexgrid
 from mapping.areas import AreaIndex
@@ -30,6 +30,7 @@ from mapping.schemas import (
     ReportFeature,
     ServiceAttributes,
 )
+from mapping.settings import Settings
 from mapping.storage import dialect
 from mapping.storage import reports as store
 from mapping.taxonomy import category_codes, litter_materials
@@ -42,9 +43,29 @@ IDEMPOTENCY_NAMESPACE = uuid.UUID("6f0f4d5e-5a43-4c53-9d0c-2a6f1de0a1c7")
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """The caps and quality thresholds ingest applies (from Settings)."""
+
     max_text_chars: int = 2000
     max_batch_features: int = 5000
     low_accuracy_m: float = 500.0
+    old_observation_days: float = 365.0
+    duplicate_distance_m: float = 50.0
+    duplicate_window_s: float = 24 * 3600.0
+    burst_reports: int = 20
+    burst_window_s: float = 600.0
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_text_chars=settings.max_text_chars,
+        max_batch_features=settings.max_batch_features,
+        low_accuracy_m=settings.low_accuracy_m,
+        old_observation_days=settings.old_observation_days,
+        duplicate_distance_m=settings.duplicate_distance_m,
+        duplicate_window_s=settings.duplicate_window_hours * 3600,
+        burst_reports=settings.burst_reports,
+        burst_window_s=settings.burst_window_s,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +177,12 @@ def hash_secret(secret: str) -> str:
 
 
 def to_row(
-    report: ValidReport, *, client_id: uuid.UUID, received_at: datetime, limits: Limits
+    report: ValidReport,
+    *,
+    client_id: uuid.UUID,
+    received_at: datetime,
+    limits: Limits,
+    submitter: str | None = None,
 ) -> dict[str, Any]:
     """The row to store for a valid report. Server fields are set here and only here."""
     props, lon, lat = report.feature.properties, report.feature.lon, report.feature.lat
@@ -164,6 +190,8 @@ def to_row(
     quality = []
     if props.accuracy_m is not None and props.accuracy_m > limits.low_accuracy_m:
         quality.append("low_accuracy")
+    if props.observed_at < received_at - timedelta(days=limits.old_observation_days):
+        quality.append("old_observation")
     return {
         "id": uuid.uuid4(),
         "client_id": client_id,
@@ -186,6 +214,7 @@ def to_row(
         "status": "pending",
         "status_note": None,
         "quality": quality,
+        "submitter": submitter,
         **_measures(report.attributes),
     }
 
@@ -257,6 +286,7 @@ def submit_report(
     limits: Limits,
     idempotency_key: str | None = None,
     areas: AreaIndex | None = None,
+    submitter: str | None = None,
     now: datetime | None = None,
 ) -> Submission:
     """Store one report, or find it again when the same submission is replayed.
@@ -267,12 +297,17 @@ def submit_report(
     now = now or datetime.now(UTC)
     report = validate_feature(obj, limits=limits, now=now)
     client_id = client_id_for(report, idempotency_key)
-    row = to_row(report, client_id=client_id, received_at=now, limits=limits)
+    row = to_row(report, client_id=client_id, received_at=now, limits=limits, submitter=submitter)
     place_in_areas([row], [(report.feature.lon, report.feature.lat)], areas)
     receipt = secrets.token_urlsafe(24)
     row["receipt_hash"] = hash_secret(receipt)
     with engine.begin() as conn:
         inserted = store.insert_rows(conn, [row])
+        _flag_after_insert(conn, list(inserted.values()), limits)
+        if inserted and submitter is not None:
+            since = now - timedelta(seconds=limits.burst_window_s)
+            if store.recent_from(conn, submitter, since) > limits.burst_reports:
+                store.add_flag(conn, list(inserted.values()), "burst")
     with engine.connect() as conn:
         stored = store.get_by_client_id(conn, client_id)
     if stored is None:  # pragma: no cover - the insert or the earlier row must be there
@@ -290,6 +325,7 @@ def submit_batch(
     *,
     limits: Limits,
     areas: AreaIndex | None = None,
+    submitter: str | None = None,
     now: datetime | None = None,
 ) -> BatchResult:
     """Store the valid features of a FeatureCollection in one transaction; report on each.
@@ -321,7 +357,13 @@ def submit_batch(
                 {"loc": ["features", index, *e["loc"]], "msg": e["msg"]} for e in exc.errors
             ]
             continue
-        row = to_row(report, client_id=client_id_for(report, None), received_at=now, limits=limits)
+        row = to_row(
+            report,
+            client_id=client_id_for(report, None),
+            received_at=now,
+            limits=limits,
+            submitter=submitter,
+        )
         if row["client_id"] in rows:
             repeats.append((index, row["client_id"], row["content_hash"]))
         else:
@@ -332,6 +374,7 @@ def submit_batch(
     with engine.begin() as conn:
         inserted = store.insert_rows(conn, [row for _, row in rows.values()])
         earlier = store.ids_by_client_id(conn, [cid for cid in rows if cid not in inserted])
+        _flag_after_insert(conn, list(inserted.values()), limits)
 
     for client_id, (index, row) in rows.items():
         stored = earlier.get(client_id)
@@ -355,6 +398,12 @@ def submit_batch(
         duplicates=outcomes["duplicate"],
         rejected=outcomes["rejected"],
         results=results,
+    )
+
+
+def _flag_after_insert(conn: Connection, seqs: list[int], limits: Limits) -> None:
+    store.flag_possible_duplicates(
+        conn, seqs, distance_m=limits.duplicate_distance_m, window_s=limits.duplicate_window_s
     )
 
 

@@ -17,11 +17,12 @@ from mapping import hexgrid
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """Who is looking: the public by default."""
+    """Who is looking: the public by default. Reporter details are in no view: they leave the
+    server only inside aggregates."""
 
     public_resolution: int = 7
     exact_locations: bool = False
-    reporter_details: bool = False
+    moderation: bool = False
 
 
 def utc(value: datetime) -> datetime:
@@ -42,7 +43,6 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         "observed_at": rfc3339(row["observed_at"]),
         "received_at": rfc3339(row["received_at"]),
         "status": row["status"],
-        "client_id": str(row["client_id"]),
         "campaign": row["campaign"],
         "description": row["description"],
         "sensitive": row["sensitive"],
@@ -51,6 +51,7 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         "h3": hexgrid.to_str(cell),
         "areas": {str(level): code for level, code in _areas(row)},
         "quality": row["quality"],
+        "duplicate_of": str(row["duplicate_of"]) if row["duplicate_of"] else None,
     }
     if row["sensitive"] and not view.exact_locations:
         public_cell = hexgrid.parent(cell, view.public_resolution)
@@ -58,12 +59,9 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         properties["h3"] = hexgrid.to_str(public_cell)
         properties["accuracy_m"] = None
         properties["location_generalised_to"] = f"h3 resolution {view.public_resolution}"
-    if view.reporter_details:
-        properties["reporter"] = {
-            "sex": row["reporter_sex"],
-            "age_group": row["reporter_age_group"],
-            "disability": row["reporter_disability"],
-        }
+    if view.moderation:
+        properties["client_id"] = str(row["client_id"])
+        properties["status_note"] = row["status_note"]
     return {
         "type": "Feature",
         "id": str(row["id"]),

@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     anonymous_writes_per_minute: int = Field(
         60, ge=0, description="Anonymous writes allowed per client address and minute."
     )
+    key_writes_per_minute: int = Field(
+        600, ge=1, description="Writes allowed per API key and minute."
+    )
+    duplicate_distance_m: float = Field(
+        50.0, ge=0, description="Reports this close (metres) to an earlier one may be duplicates."
+    )
+    duplicate_window_hours: float = Field(
+        24.0, ge=0, description="...and observed this close in time (hours) to it."
+    )
+    burst_reports: int = Field(
+        20, ge=1, description="More reports than this from one sender in the burst window: flag."
+    )
+    burst_window_s: float = Field(600.0, gt=0, description="The burst window, in seconds.")
+    old_observation_days: float = Field(
+        365.0, gt=0, description="Reports observed longer ago than this get `old_observation`."
+    )
     suppression_threshold: int = Field(
         5, ge=1, description="Aggregates counting fewer reports than this are suppressed."
     )
@@ -48,6 +64,14 @@ class Settings(BaseSettings):
     geoboundaries_url: str = Field(
         "https://www.geoboundaries.org/api/current/gbOpen",
         description="geoBoundaries API that `civicmap areas download` asks.",
+    )
+    tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="XYZ tile URL of the pages' background map; empty for none.",
+    )
+    tile_attribution: str = Field(
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        description="Attribution of the background map, as HTML (it is shown as given).",
     )
     host: str = Field("127.0.0.1", description="Address `civicmap serve` listens on.")
     port: int = Field(8000, gt=0, lt=65536, description="Port `civicmap serve` listens on.")

@@ -9,16 +9,25 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine, make_url
 
 from api.app import create_app
+from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
 from mapping.storage import make_engine, upgrade
+
+# Two cores shared with servers and browsers: generation can be slow without being wrong.
+hypothesis.settings.register_profile(
+    "civicmap", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("civicmap")
 
 POSTGRES_URL = os.environ.get(
     "CIVICMAP_TEST_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
@@ -77,7 +86,13 @@ def database_url(request, tmp_path_factory, postgres_error) -> Iterator[str]:  #
 
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    # Quotas high enough for the tests' traffic; the tests of quotas lower them.
+    return Settings(  # type: ignore[call-arg]
+        database_url=database_url,
+        anonymous_writes_per_minute=1_000_000,
+        key_writes_per_minute=1_000_000,
+        _env_file=None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +109,17 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
     app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def keys(engine: Engine) -> dict[str, dict[str, str]]:
+    """An Authorization header for a key of each role."""
+    made = {}
+    with engine.begin() as conn:
+        for role in ROLES:
+            _, key = create_key(conn, name=f"test {role}", role=role)
+            made[role] = {"Authorization": f"Bearer {key}"}
+    return made
 
 
 def count_reports(engine: Engine) -> int:
@@ -117,7 +143,7 @@ def make_report(
     props: dict[str, Any] = {
         "kind": kind,
         "category": category,
-        "observed_at": "2025-06-01T09:30:00+00:00",
+        "observed_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds"),
         "client_id": str(uuid.uuid4()),
         "attributes": attributes,
     }

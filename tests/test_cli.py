@@ -213,3 +213,22 @@ def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine):
     assert "synthetic" in title
     again = run("demo", "--count", "300")
     assert "0 synthetic demo reports stored" in again.output
+
+
+def test_keys_are_printed_once_stored_hashed_and_revocable(run, engine, client):
+    made = run("keys", "create", "--role", "moderator", "--name", "Accra moderators")
+    assert made.exit_code == 0, made.output
+    key = made.stdout.strip().splitlines()[0]
+    assert key.startswith("cm_") and len(key) > 40
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT key_hash, prefix FROM api_keys").all()
+    assert key not in {h for h, _ in stored} and key[:11] in {p for _, p in stored}
+    listed = run("keys", "list")
+    assert "Accra moderators" in listed.output and key not in listed.output
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/reports?status=hidden", headers=headers).status_code == 200
+    assert run("keys", "revoke", key[:11]).exit_code == 0
+    assert client.get("/api/v1/reports", headers=headers).status_code == 401
+    assert run("keys", "revoke", key[:11]).exit_code == 1
+    bad = run("keys", "create", "--role", "king", "--name", "x")
+    assert bad.exit_code == 2

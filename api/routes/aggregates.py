@@ -6,15 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
-from api.responses import feature_collection
+from api.responses import GeoJSONResponse, feature_collection
 from mapping import aggregate
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 
 
-@router.get("/hexes", summary="Report counts and indicators per H3 hexagon")
+@router.get(
+    "/hexes",
+    response_class=GeoJSONResponse,
+    summary="Report counts and indicators per H3 hexagon",
+    openapi_extra=PUBLIC,
+)
 def read_hexes(
     request: Request,
     engine: EngineDep,
@@ -40,7 +46,12 @@ def read_hexes(
     )
 
 
-@router.get("/areas", summary="Report counts and indicators per administrative area")
+@router.get(
+    "/areas",
+    response_class=GeoJSONResponse,
+    summary="Report counts and indicators per administrative area",
+    openapi_extra=PUBLIC,
+)
 def read_area_aggregates(
     request: Request,
     engine: EngineDep,

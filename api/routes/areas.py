@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
@@ -36,7 +37,12 @@ def _feature(area: Any) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="Administrative areas as a FeatureCollection")
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    summary="Administrative areas as a FeatureCollection",
+    openapi_extra=PUBLIC,
+)
 def list_areas(
     request: Request,
     engine: EngineDep,
@@ -54,7 +60,12 @@ def list_areas(
     )
 
 
-@router.get("/{code}", summary="One area with its report counts and SDG indicators")
+@router.get(
+    "/{code}",
+    response_class=GeoJSONResponse,
+    summary="One area with its report counts and SDG indicators",
+    openapi_extra=PUBLIC,
+)
 def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: FiltersDep) -> Response:
     with engine.connect() as conn:
         area = area_store.get_area(conn, code)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.auth import PUBLIC
 from api.deps import EngineDep
 from api.errors import problem
 from mapping.storage.migrate import current_revision, head_revision
@@ -13,12 +14,14 @@ from mapping.storage.migrate import current_revision, head_revision
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process answers")
+@router.get("/healthz", summary="The process answers", openapi_extra=PUBLIC)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and its schema is current")
+@router.get(
+    "/readyz", summary="The database answers and its schema is current", openapi_extra=PUBLIC
+)
 async def readyz(engine: EngineDep):  # type: ignore[no-untyped-def]
     try:
         revision = await run_in_threadpool(current_revision, engine)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import FastJSONResponse
@@ -17,7 +18,11 @@ from mapping.publish import collection_metadata
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 
 
-@router.get("", summary="SDG 16.6.2 and 14.1.1 per area, disaggregated, each with its n")
+@router.get(
+    "",
+    summary="SDG 16.6.2 and 14.1.1 per area, disaggregated, each with its n",
+    openapi_extra=PUBLIC,
+)
 def read_indicators(
     engine: EngineDep,
     settings: SettingsDep,

@@ -1,4 +1,4 @@
-"""Reports: submit one or a batch, list with filters and paging, read one."""
+"""Reports: submit one or a batch, list, read, moderate, and the reporter's status view."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import RowMapping
 
 from api import params
+from api.auth import PUBLIC, PrincipalDep, ViewDep, WriterDep, requires, role_doc
 from api.body import read_json
-from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep, ViewDep
+from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
-from mapping import ingest
+from mapping import ingest, moderation
 from mapping.errors import NotFound
-from mapping.publish import report_feature
+from mapping.keys import Principal
+from mapping.publish import report_feature, rfc3339
 from mapping.schemas import ReportCollection, ReportFeature
 from mapping.storage import reports as store
+from mapping.storage import trust as trust_store
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -30,9 +34,10 @@ LIST_METHOD = (
 
 @router.post(
     "",
+    response_class=GeoJSONResponse,
     status_code=201,
     summary="Submit one report (201), or replay one already stored (200)",
-    openapi_extra=body(ReportFeature, "A GeoJSON Feature with a Point geometry."),
+    openapi_extra={**body(ReportFeature, "A GeoJSON Feature with a Point geometry."), **PUBLIC},
     responses={
         200: {"description": "The same submission again: the stored report"},
         409: {"description": "The client_id was used for other content"},
@@ -44,17 +49,25 @@ async def create_report(
     limits: LimitsDep,
     view: ViewDep,
     areas: AreasDep,
+    submitter: WriterDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     obj = await read_json(request)
 
     def submit() -> ingest.Submission:
         return ingest.submit_report(
-            engine, obj, limits=limits, idempotency_key=idempotency_key, areas=areas.current()
+            engine,
+            obj,
+            limits=limits,
+            idempotency_key=idempotency_key,
+            areas=areas.current(),
+            submitter=submitter,
         )
 
     submission = await run_in_threadpool(submit)
     feature = report_feature(submission.row, view)
+    # The sender knows its own client id; the public listing does not show it.
+    feature["properties"]["client_id"] = str(submission.row["client_id"])
     location = str(request.url_for("read_report", report_id=feature["id"]))
     if submission.outcome == "duplicate":
         return GeoJSONResponse(feature, status_code=200, headers={"Location": location})
@@ -65,15 +78,21 @@ async def create_report(
 @router.post(
     "/batch",
     summary="Submit up to the batch limit of reports; valid ones are stored, others explained",
-    openapi_extra=body(ReportCollection, "A GeoJSON FeatureCollection of report Features."),
+    openapi_extra={
+        **body(ReportCollection, "A GeoJSON FeatureCollection of report Features."),
+        **role_doc("submit_batch"),
+    },
+    dependencies=[requires("submit_batch")],
 )
 async def create_reports_batch(
-    request: Request, engine: EngineDep, limits: LimitsDep, areas: AreasDep
+    request: Request, engine: EngineDep, limits: LimitsDep, areas: AreasDep, submitter: WriterDep
 ) -> Any:
     obj = await read_json(request)
 
     def submit() -> ingest.BatchResult:
-        return ingest.submit_batch(engine, obj, limits=limits, areas=areas.current())
+        return ingest.submit_batch(
+            engine, obj, limits=limits, areas=areas.current(), submitter=submitter
+        )
 
     result = await run_in_threadpool(submit)
     return FastJSONResponse(
@@ -86,7 +105,12 @@ async def create_reports_batch(
     )
 
 
-@router.get("", summary="Reports as a GeoJSON FeatureCollection, paged by `next` links")
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    summary="Reports as a GeoJSON FeatureCollection, paged by `next` links",
+    openapi_extra=PUBLIC,
+)
 def list_reports(
     request: Request,
     engine: EngineDep,
@@ -102,7 +126,7 @@ def list_reports(
             limit, default=settings.page_limit_default, maximum=settings.page_limit_max
         ),
         after=params.decode_cursor(cursor),
-        generalise_to=view.public_resolution,
+        generalise_to=None if view.exact_locations else view.public_resolution,
     )
     with engine.connect() as conn:
         rows, resume = store.list_reports(conn, query)
@@ -119,8 +143,8 @@ def list_reports(
     )
 
 
-@router.get("/{report_id}", summary="One report as a GeoJSON Feature")
-def read_report(report_id: str, engine: EngineDep, view: ViewDep) -> Response:
+def _visible(engine: EngineDep, report_id: str, principal: Principal) -> RowMapping:
+    """The report, if `principal` may see it; otherwise the same 404 as for no report at all."""
     missing = NotFound(f"There is no public report with id {report_id!r}.")
     try:
         key = uuid.UUID(report_id)
@@ -128,6 +152,72 @@ def read_report(report_id: str, engine: EngineDep, view: ViewDep) -> Response:
         raise missing from None
     with engine.connect() as conn:
         row = store.get_report(conn, key)
-    if row is None or row["status"] not in store.PUBLIC_STATUSES:
+    if row is None:
         raise missing
-    return GeoJSONResponse(report_feature(row, view))
+    if row["status"] not in store.PUBLIC_STATUSES and not principal.may("see_hidden"):
+        raise missing
+    return row
+
+
+@router.get(
+    "/{report_id}",
+    response_class=GeoJSONResponse,
+    summary="One report as a GeoJSON Feature",
+    openapi_extra=PUBLIC,
+)
+def read_report(
+    report_id: str, engine: EngineDep, principal: PrincipalDep, view: ViewDep
+) -> Response:
+    return GeoJSONResponse(report_feature(_visible(engine, report_id, principal), view))
+
+
+@router.patch(
+    "/{report_id}",
+    response_class=GeoJSONResponse,
+    summary="Moderate a report: status, note, duplicate_of; every change is audited",
+    openapi_extra={
+        **body(moderation.ModerationChange, "The change, with a note saying why."),
+        **role_doc("moderate"),
+    },
+)
+async def moderate_report(
+    report_id: str,
+    request: Request,
+    engine: EngineDep,
+    view: ViewDep,
+    principal: Annotated[Principal, requires("moderate")],
+) -> Response:
+    row = _visible(engine, report_id, principal)
+    change = moderation.parse_change(await read_json(request))
+    updated = await run_in_threadpool(
+        moderation.moderate, engine, row["id"], change, actor=principal
+    )
+    return GeoJSONResponse(report_feature(updated, view))
+
+
+@router.get(
+    "/{report_id}/audit",
+    summary="The moderation history of a report",
+    openapi_extra=role_doc("moderate"),
+)
+def read_audit(
+    report_id: str, engine: EngineDep, principal: Annotated[Principal, requires("moderate")]
+) -> Any:
+    row = _visible(engine, report_id, principal)
+    with engine.connect() as conn:
+        entries = trust_store.audit_of(conn, row["id"])
+    return FastJSONResponse(
+        {
+            "report": str(row["id"]),
+            "entries": [
+                {
+                    "at": rfc3339(e["at"]),
+                    "by": e["actor_name"],
+                    "key": str(e["actor_id"]) if e["actor_id"] else None,
+                    "changes": e["changes"],
+                    "note": e["note"],
+                }
+                for e in entries
+            ],
+        }
+    )

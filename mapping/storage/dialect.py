@@ -9,8 +9,10 @@ import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from geoalchemy2 import Geography
 from sqlalchemy.engine import Connection, Engine
 
 SRID = 4326
@@ -139,3 +141,30 @@ def insert_ignoring_conflicts(bind: Connection, table: sa.Table, index_column: s
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     return insert(table).on_conflict_do_nothing(index_elements=[index_column])
+
+
+def upsert_increment(bind: Connection, table: sa.Table, **key: Any):  # type: ignore[no-untyped-def]
+    """INSERT a counter row at 1, or add 1 to the existing one; RETURNING the new count."""
+    if is_sqlite(bind):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    statement = insert(table).values(**key, count=1)
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={"count": table.c.count + 1}
+    ).returning(table.c.count)
+
+
+def metres_apart(a: sa.ColumnElement[Any], b: sa.ColumnElement[Any], bind: Connection):  # type: ignore[no-untyped-def]
+    """The geodesic distance in metres between two WGS84 geometry columns."""
+    if is_sqlite(bind):
+        return sa.func.ST_Distance(a, b, 1)
+    return sa.func.ST_Distance(sa.cast(a, Geography), sa.cast(b, Geography))
+
+
+def shifted(bind: Connection, ts: sa.ColumnElement[Any], seconds: float):  # type: ignore[no-untyped-def]
+    """`ts` moved by `seconds`, comparable with stored timestamps (so an index range applies)."""
+    if is_sqlite(bind):
+        # SQLAlchemy stores SQLite times as 'YYYY-MM-DD HH:MM:SS.ffffff' text.
+        return sa.func.strftime("%Y-%m-%d %H:%M:%f", ts, f"{seconds:+.0f} seconds")
+    return ts + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)

@@ -51,14 +51,72 @@ def _columns() -> list[sa.ColumnElement[Any]]:
     ]
 
 
-def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
-    """Insert the rows whose client id is new; return the client ids that were inserted."""
+def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
+    """Insert the rows whose client id is new; their client ids with the sequence they got."""
     if not rows:
-        return set()
+        return {}
     statement = dialect.insert_ignoring_conflicts(conn, reports, "client_id").returning(
-        reports.c.client_id
+        reports.c.client_id, reports.c.seq
     )
-    return set(conn.scalars(statement, list(rows)))
+    return {cid: seq for cid, seq in conn.execute(statement, list(rows))}
+
+
+def flag_possible_duplicates(
+    conn: Connection, seqs: Sequence[int], *, distance_m: float, window_s: float
+) -> list[int]:
+    """Flag `possible_duplicate` on those of the reports `seqs` that follow an earlier report of
+    the same kind and category within `distance_m` metres and `window_s` seconds."""
+    if not seqs:
+        return []
+    new, old = reports.alias("new"), reports.alias("old")
+    flagged: list[int] = []
+    for start in range(0, len(seqs), 500):
+        query = (
+            sa.select(new.c.seq)
+            .distinct()
+            .select_from(
+                new.join(
+                    old,
+                    sa.and_(
+                        old.c.kind == new.c.kind,
+                        old.c.category == new.c.category,
+                        old.c.observed_at >= dialect.shifted(conn, new.c.observed_at, -window_s),
+                        old.c.observed_at <= dialect.shifted(conn, new.c.observed_at, window_s),
+                        old.c.seq < new.c.seq,
+                    ),
+                )
+            )
+            .where(new.c.seq.in_(list(seqs[start : start + 500])))
+            .where(dialect.metres_apart(old.c.geom, new.c.geom, conn) <= distance_m)
+        )
+        flagged += list(conn.scalars(query))
+    add_flag(conn, flagged, "possible_duplicate")
+    return flagged
+
+
+def add_flag(conn: Connection, seqs: Sequence[int], flag: str) -> None:
+    """Add the quality `flag` to the reports `seqs`."""
+    if not seqs:
+        return
+    rows = conn.execute(
+        sa.select(reports.c.seq, reports.c.quality).where(reports.c.seq.in_(list(seqs)))
+    ).all()
+    updates = [{"key": seq, "v": [*quality, flag]} for seq, quality in rows if flag not in quality]
+    if updates:
+        statement = (
+            sa.update(reports)
+            .where(reports.c.seq == sa.bindparam("key"))
+            .values(quality=sa.bindparam("v"))
+        )
+        conn.execute(statement, updates)
+
+
+def recent_from(conn: Connection, submitter: str, since: datetime) -> int:
+    """How many reports `submitter` sent since `since`."""
+    query = sa.select(sa.func.count()).where(
+        reports.c.submitter == submitter, reports.c.received_at >= since
+    )
+    return int(conn.scalar(query) or 0)
 
 
 def ids_by_client_id(

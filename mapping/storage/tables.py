@@ -47,6 +47,10 @@ reports = sa.Table(
     sa.Column("litter_items", sa.Integer()),
     sa.Column("litter_plastic", sa.Integer()),
     *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
+    # A pseudonym of who sent the report (key or client address), for burst and contributor
+    # counts; never published.
+    sa.Column("submitter", sa.String(32)),
+    sa.Column("duplicate_of", sa.Uuid()),
 )
 
 areas = sa.Table(
@@ -76,4 +80,73 @@ campaigns = sa.Table(
     sa.Column("end", sa.DateTime(timezone=True)),
     sa.Column("demo", sa.Boolean(), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("report_id", sa.Uuid(), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor_id", sa.Uuid()),
+    sa.Column("actor_name", sa.String(200), nullable=False),
+    sa.Column("changes", Json, nullable=False),
+    sa.Column("note", sa.Text()),
+)
+
+write_counters = sa.Table(
+    "write_counters",
+    metadata,
+    sa.Column("subject", sa.String(80), primary_key=True),
+    sa.Column("window", sa.BigInteger(), primary_key=True),
+    sa.Column("count", sa.Integer(), nullable=False),
+)
+
+instance = sa.Table(
+    "instance",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+
+# Official service facility lists (coverage analysis), kept apart from citizen reports.
+facilities = sa.Table(
+    "facilities",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(100)),
+    sa.Column("type_raw", sa.String(100)),
+    sa.Column("ownership", sa.String(100)),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("h3", sa.BigInteger(), nullable=False),
+    *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+)
+
+# Population counts in H3 cells: points at resolution 15, areas spread over their cells.
+population = sa.Table(
+    "population",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("h3", sa.BigInteger(), nullable=False),
+    sa.Column("population", sa.Float(), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
 )

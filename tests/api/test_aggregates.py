@@ -20,6 +20,11 @@ ACCRA, TAMALE = (-0.1870, 5.6037), (-0.8393, 9.4075)
 
 
 @pytest.fixture(scope="module", autouse=True)
+def volunteer_key(client, keys):  # type: ignore[no-untyped-def]
+    client.volunteer = keys["volunteer"]
+
+
+@pytest.fixture(scope="module", autouse=True)
 def ghana_regions(engine):  # type: ignore[no-untyped-def]
     found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
     with engine.begin() as conn:
@@ -32,7 +37,9 @@ def _campaign() -> str:
 
 def _post(client, features: list[dict[str, Any]]) -> list[str]:  # type: ignore[no-untyped-def]
     result = client.post(
-        "/api/v1/reports/batch", json={"type": "FeatureCollection", "features": features}
+        "/api/v1/reports/batch",
+        json={"type": "FeatureCollection", "features": features},
+        headers=client.volunteer,
     ).json()
     assert result["rejected"] == 0, result
     return [r["id"] for r in result["results"]]

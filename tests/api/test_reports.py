@@ -228,14 +228,14 @@ def test_bad_input_is_a_problem_that_names_the_field_and_stores_nothing(client, 
 
 
 @pytest.mark.parametrize("case", ["description too long", "litter unknown item", "null island"])
-def test_a_batch_stores_the_valid_features_and_explains_the_others(client, engine, case):
+def test_a_batch_stores_the_valid_features_and_explains_the_others(client, engine, case, keys):
     kind, mutate, loc = BAD_INPUT[case]
     bad = make_report(kind)
     mutate(bad)
     good = [make_report("hotspot"), make_report("litter")]
     before = count_reports(engine)
     body = {"type": "FeatureCollection", "features": [good[0], bad, good[1]]}
-    response = client.post("/api/v1/reports/batch", json=body)
+    response = client.post("/api/v1/reports/batch", json=body, headers=keys["volunteer"])
     assert response.status_code == 200, response.text
     result = response.json()
     assert (result["created"], result["duplicates"], result["rejected"]) == (2, 0, 1)
@@ -260,7 +260,7 @@ def test_not_json_and_wrong_media_type(client, engine):
     assert count_reports(engine) == before
 
 
-def test_oversized_bodies_are_refused_with_413(client, engine, settings):
+def test_oversized_bodies_are_refused_with_413(client, engine, settings, keys):
     before = count_reports(engine)
     feature = make_report(description="x" * (settings.max_body_bytes + 10))
     response = client.post("/api/v1/reports", json=feature)
@@ -270,7 +270,7 @@ def test_oversized_bodies_are_refused_with_413(client, engine, settings):
         "type": "FeatureCollection",
         "features": [make_report() for _ in range(settings.max_batch_features + 1)],
     }
-    response = client.post("/api/v1/reports/batch", json=too_many)
+    response = client.post("/api/v1/reports/batch", json=too_many, headers=keys["volunteer"])
     assert response.status_code == 422
     assert "split" in response.json()["detail"]
     assert count_reports(engine) == before
@@ -317,10 +317,13 @@ def test_idempotency_key_header_means_the_same_as_client_id(client, engine):
     assert mismatch.status_code == 422
 
 
-def test_batch_replay_counts_duplicates_and_conflicts(client, engine):
+def test_batch_replay_counts_duplicates_and_conflicts(client, engine, keys):
     features = [make_report(), make_report("litter")]
     body = {"type": "FeatureCollection", "features": features}
-    assert client.post("/api/v1/reports/batch", json=body).json()["created"] == 2
+    assert (
+        client.post("/api/v1/reports/batch", json=body, headers=keys["volunteer"]).json()["created"]
+        == 2
+    )
     before = count_reports(engine)
     changed = copy.deepcopy(features[1])
     changed["properties"]["attributes"]["items"]["G1"] = 99
@@ -328,6 +331,7 @@ def test_batch_replay_counts_duplicates_and_conflicts(client, engine):
     result = client.post(
         "/api/v1/reports/batch",
         json={"type": "FeatureCollection", "features": [features[0], changed, repeat]},
+        headers=keys["volunteer"],
     ).json()
     assert [r["outcome"] for r in result["results"]] == ["duplicate", "rejected", "duplicate"]
     assert result["results"][1]["errors"][0]["loc"] == ["features", 1, "properties", "client_id"]
@@ -335,7 +339,7 @@ def test_batch_replay_counts_duplicates_and_conflicts(client, engine):
 
 
 def test_server_fields_are_never_taken_from_the_client(client):
-    feature = make_report()
+    feature = make_report(lon=-1.2345, lat=7.1234)
     feature["id"] = str(uuid.uuid4())
     feature["properties"].update(
         id=str(uuid.uuid4()),
@@ -402,13 +406,15 @@ def test_sensitive_reports_are_public_only_as_their_cell(client, settings):
     assert created["id"] in ids
 
 
-def test_paging_neither_skips_nor_repeats(client):
+def test_paging_neither_skips_nor_repeats(client, keys):
     campaign = f"paging-{uuid.uuid4().hex[:8]}"
     features = [
         make_report("hotspot", lon=-1.6 + i * 0.001, lat=6.7, campaign=campaign) for i in range(23)
     ]
     result = client.post(
-        "/api/v1/reports/batch", json={"type": "FeatureCollection", "features": features}
+        "/api/v1/reports/batch",
+        json={"type": "FeatureCollection", "features": features},
+        headers=keys["volunteer"],
     ).json()
     assert result["created"] == 23
     seen: list[str] = []
@@ -424,7 +430,7 @@ def test_paging_neither_skips_nor_repeats(client):
     assert set(seen) == {r["id"] for r in result["results"]}
 
 
-def test_list_filters(client):
+def test_list_filters(client, keys):
     campaign = f"filters-{uuid.uuid4().hex[:8]}"
     features = [
         make_report("service", campaign=campaign, observed_at="2024-01-10T00:00:00Z"),
@@ -433,7 +439,11 @@ def test_list_filters(client):
             "hotspot", campaign=campaign, category="water", observed_at="2024-05-10T00:00:00+02:00"
         ),
     ]
-    client.post("/api/v1/reports/batch", json={"type": "FeatureCollection", "features": features})
+    client.post(
+        "/api/v1/reports/batch",
+        json={"type": "FeatureCollection", "features": features},
+        headers=keys["volunteer"],
+    )
 
     def kinds(**params: str) -> list[str]:
         page = client.get("/api/v1/reports", params={"campaign": campaign, **params})

@@ -56,7 +56,7 @@ def upgrade() -> None:
     )
     dialect.add_geometry_column(bind, "reports", "geom", "POINT")
     op.create_index("ix_reports_h3", "reports", ["h3"])
-    op.create_index("ix_reports_kind_category", "reports", ["kind", "category"])
+    op.create_index("ix_reports_kind_category", "reports", ["kind", "category", "observed_at"])
     op.create_index("ix_reports_observed_at", "reports", ["observed_at"])
     op.create_index("ix_reports_campaign", "reports", ["campaign"])
     for level in AREA_LEVELS:
