@@ -6,6 +6,7 @@ A 5xx never carries the text of the exception that caused it; the log has it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -23,7 +24,9 @@ from mapping.errors import (
     InvalidQuery,
     NotFound,
     RateLimited,
+    TooLarge,
     Unauthorized,
+    UnsupportedMedia,
 )
 
 
@@ -35,6 +38,8 @@ log = logging.getLogger("civicmap.api")
 
 STATUS_OF: dict[type[CivicMapError], int] = {
     UnsupportedMediaType: 415,
+    UnsupportedMedia: 415,
+    TooLarge: 413,
     InvalidInput: 422,
     InvalidQuery: 400,
     Unauthorized: 401,
@@ -82,6 +87,21 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """The documented methods of the path template this path belongs to. Starlette names only
+    the first matching route's, but one path often has a route per method (GET and PATCH of a
+    report); a literal path (`/reports/batch`) wins over a template (`/reports/{id}`)."""
+    found: list[tuple[int, set[str]]] = []
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            found.append((template.count("{"), {m.upper() for m in operations}))
+    if not found:
+        return []
+    fewest = min(count for count, _ in found)
+    return sorted(set().union(*(methods for count, methods in found if count == fewest)))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(CivicMapError)
     async def domain_error(_: Request, exc: CivicMapError) -> ProblemResponse:
@@ -106,9 +126,14 @@ def install(app: FastAPI) -> None:
         return problem(status, f"The request is not valid: see {where}.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> ProblemResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
+        return problem(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> ProblemResponse:

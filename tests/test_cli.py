@@ -138,29 +138,17 @@ def test_download_offline_fails_with_a_clear_message(run, tmp_path, monkeypatch)
     assert not list(tmp_path.iterdir())
 
 
+FACILITIES_IMPORT = (
+    "reports", "import", str(SHARED / "ghana_health_facilities.csv"), "--kind", "service",
+    "--category", "health_facility", "--lon", "Longitude", "--lat", "Latitude",
+    "--observed-at", "2016-02-05T00:00:00Z", "--attribute", "name=FacilityName",
+    "--campaign", "gh-facilities",
+)  # fmt: skip
+
+
 def test_facility_csv_import_reports_rows_without_coordinates(run, engine, tmp_path):
     out = tmp_path / "outcome.csv"
-    result = run(
-        "reports",
-        "import",
-        str(SHARED / "ghana_health_facilities.csv"),
-        "--kind",
-        "service",
-        "--category",
-        "health_facility",
-        "--lon",
-        "Longitude",
-        "--lat",
-        "Latitude",
-        "--observed-at",
-        "2016-02-05T00:00:00Z",
-        "--attribute",
-        "name=FacilityName",
-        "--campaign",
-        "gh-facilities",
-        "--report",
-        str(out),
-    )
+    result = run(*FACILITIES_IMPORT, "--report", str(out))
     assert result.exit_code == 0, result.output
     assert "3756 rows:" in result.output and "24 refused" in result.output
     assert result.output.count("no coordinates") == 24
@@ -172,25 +160,7 @@ def test_facility_csv_import_reports_rows_without_coordinates(run, engine, tmp_p
         )
     created = int(result.output.split(" created")[0].split()[-1])
     assert stored == created > 3600
-    again = run(
-        "reports",
-        "import",
-        str(SHARED / "ghana_health_facilities.csv"),
-        "--kind",
-        "service",
-        "--category",
-        "health_facility",
-        "--lon",
-        "Longitude",
-        "--lat",
-        "Latitude",
-        "--observed-at",
-        "2016-02-05T00:00:00Z",
-        "--attribute",
-        "name=FacilityName",
-        "--campaign",
-        "gh-facilities",
-    )
+    again = run(*FACILITIES_IMPORT)
     assert " 0 created" in again.output
 
 

@@ -168,3 +168,21 @@ def shifted(bind: Connection, ts: sa.ColumnElement[Any], seconds: float):  # typ
         # SQLAlchemy stores SQLite times as 'YYYY-MM-DD HH:MM:SS.ffffff' text.
         return sa.func.strftime("%Y-%m-%d %H:%M:%f", ts, f"{seconds:+.0f} seconds")
     return ts + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
+def skipping_locked(bind: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
+    """`query` with FOR UPDATE SKIP LOCKED on PostgreSQL, so that workers claiming rows never
+    wait for or take each other's; SQLite has one writer at a time and needs nothing."""
+    if is_sqlite(bind):
+        return query
+    return query.with_for_update(skip_locked=True)
+
+
+def boxes_within(
+    bind: Connection, a: sa.ColumnElement[Any], b: sa.ColumnElement[Any], degrees: float
+):  # type: ignore[no-untyped-def]
+    """Whether geometry `a` lies in the box of `degrees` around geometry `b`."""
+    if is_sqlite(bind):
+        frame = sa.func.BuildCircleMbr(sa.func.X(b), sa.func.Y(b), degrees, SRID)
+        return sa.func.MbrIntersects(a, frame) == 1
+    return a.op("&&")(sa.func.ST_Expand(b, degrees))

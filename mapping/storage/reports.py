@@ -51,6 +51,11 @@ def _columns() -> list[sa.ColumnElement[Any]]:
     ]
 
 
+def report_columns() -> list[sa.ColumnElement[Any]]:
+    """The columns a report row is read with: all but the geometry, plus `lon` and `lat`."""
+    return _columns()
+
+
 def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
     """Insert the rows whose client id is new; their client ids with the sequence they got."""
     if not rows:
@@ -71,6 +76,16 @@ def flag_possible_duplicates(
     new, old = reports.alias("new"), reports.alias("old")
     flagged: list[int] = []
     for start in range(0, len(seqs), 500):
+        chunk = list(seqs[start : start + 500])
+        # Degrees of longitude shrink towards the poles: size the box for the chunk's highest
+        # latitude.
+        top = conn.scalar(
+            sa.select(sa.func.max(sa.func.abs(dialect.point_lat(reports.c.geom)))).where(
+                reports.c.seq.in_(chunk)
+            )
+        )
+        cos = math.cos(math.radians(min(float(top or 0), 89.0)))
+        degrees = distance_m / 111_000 / max(cos, 0.01)
         query = (
             sa.select(new.c.seq)
             .distinct()
@@ -86,7 +101,10 @@ def flag_possible_duplicates(
                     ),
                 )
             )
-            .where(new.c.seq.in_(list(seqs[start : start + 500])))
+            .where(new.c.seq.in_(chunk))
+            # A box test first (indexed on PostGIS, cheap on SpatiaLite), so the exact
+            # geodesic distance is computed only for the few pairs close enough to matter.
+            .where(dialect.boxes_within(conn, old.c.geom, new.c.geom, degrees))
             .where(dialect.metres_apart(old.c.geom, new.c.geom, conn) <= distance_m)
         )
         flagged += list(conn.scalars(query))
@@ -159,6 +177,16 @@ def list_reports(conn: Connection, q: ReportQuery) -> tuple[list[RowMapping], in
         # A page may come out shorter than the limit; `resume` still follows the last row read.
         rows = [r for r in rows if not r["sensitive"] or _public_in(r, q.boxes, q.generalise_to)]
     return rows, resume
+
+
+def newest_reports(conn: Connection, q: ReportQuery) -> list[RowMapping]:
+    """The newest `q.limit` reports that `q` selects, newest first (by storage order): what
+    feeds list."""
+    query = sa.select(*_columns()).where(*report_filters(conn, q))
+    rows = list(conn.execute(query.order_by(reports.c.seq.desc()).limit(q.limit)).mappings())
+    if q.boxes and q.generalise_to is not None:
+        rows = [r for r in rows if not r["sensitive"] or _public_in(r, q.boxes, q.generalise_to)]
+    return rows
 
 
 def _public_in(row: RowMapping, boxes: Sequence[Box], resolution: int) -> bool:

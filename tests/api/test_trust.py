@@ -193,6 +193,10 @@ def test_quality_flags_at_ingest(client, settings):
     assert "possible_duplicate" in near["properties"]["quality"]
     assert "possible_duplicate" not in far["properties"]["quality"]
     assert "possible_duplicate" not in other["properties"]["quality"]
+    # 40 m apart east-west at 65 degrees north is 0.00085 degrees of longitude.
+    _new(client, lon=25.0, lat=65.0, category="school")
+    north = _new(client, lon=25.00085, lat=65.0, category="school")
+    assert "possible_duplicate" in north["properties"]["quality"]
     old = (datetime.now(UTC) - timedelta(days=settings.old_observation_days + 5)).isoformat()
     assert "old_observation" in _new(client, observed_at=old)["properties"]["quality"]
     vague = _new(client, accuracy_m=settings.low_accuracy_m + 1)
