@@ -60,10 +60,18 @@ def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uui
     """Insert the rows whose client id is new; their client ids with the sequence they got."""
     if not rows:
         return {}
-    statement = dialect.insert_ignoring_conflicts(conn, reports, "client_id").returning(
-        reports.c.client_id, reports.c.seq
-    )
-    return {cid: seq for cid, seq in conn.execute(statement, list(rows))}
+    # A plain executemany (pipelined by psycopg), then one look-up by the ids made for these
+    # rows: a stored row with one of them was inserted now. RETURNING would make SQLAlchemy
+    # send multi-row statements too long for psycopg's statement cache, parsed anew each time.
+    conn.execute(dialect.insert_ignoring_conflicts(conn, reports, "client_id"), list(rows))
+    ids = [row["id"] for row in rows]
+    inserted: dict[uuid.UUID, int] = {}
+    for start in range(0, len(ids), 1000):
+        query = sa.select(reports.c.client_id, reports.c.seq).where(
+            reports.c.id.in_(ids[start : start + 1000])
+        )
+        inserted.update({cid: seq for cid, seq in conn.execute(query)})
+    return inserted
 
 
 def flag_possible_duplicates(
@@ -97,7 +105,8 @@ def flag_possible_duplicates(
                         old.c.category == new.c.category,
                         old.c.observed_at >= dialect.shifted(conn, new.c.observed_at, -window_s),
                         old.c.observed_at <= dialect.shifted(conn, new.c.observed_at, window_s),
-                        old.c.seq < new.c.seq,
+                        # `+ 0` keeps the planner from walking the primary key for this.
+                        old.c.seq + 0 < new.c.seq,
                     ),
                 )
             )
