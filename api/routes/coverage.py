@@ -1,0 +1,115 @@
+"""Coverage gaps: distance from every hexagon of the analysed areas to the nearest service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.auth import PUBLIC
+from api.deps import EngineDep, SettingsDep
+from api.params import Filters, FiltersDep
+from api.responses import feature_collection
+from mapping.coverage import CoverageQuery, Source
+from mapping.coverage_answer import coverage_areas, coverage_hexes
+from mapping.errors import InvalidQuery
+from mapping.facilities import SERVICE_CODES
+from mapping.settings import Settings
+
+router = APIRouter(prefix="/coverage", tags=["analysis"])
+
+ResolutionParam = Annotated[int, Query(ge=0, le=15, description="H3 resolution, 0 to 15")]
+DistanceParam = Annotated[
+    float, Query(gt=0, le=1_000_000, description="covered within this many metres")
+]
+SourceParam = Annotated[
+    Source,
+    Query(description="service points from citizen reports, imported facility lists, or both"),
+]
+
+
+def _query(
+    filters: Filters, settings: Settings, resolution: int, distance: float, source: Source
+) -> CoverageQuery:
+    category = filters.query.category
+    if category not in SERVICE_CODES:
+        msg = "give a service category of GET /api/v1/taxonomy, e.g. health_facility"
+        raise InvalidQuery(
+            f"Query parameter 'category': {msg}.", [{"loc": ["query", "category"], "msg": msg}]
+        )
+    return CoverageQuery(
+        category=category,
+        resolution=resolution,
+        max_distance_m=distance,
+        source=source,
+        reports=filters.query,
+        public_resolution=settings.public_h3_resolution,
+    )
+
+
+@router.get("", summary="Distance to the nearest service per hexagon", openapi_extra=PUBLIC)
+def read_coverage(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    resolution: ResolutionParam,
+    max_distance_m: DistanceParam,
+    source: SourceParam = "both",
+) -> Response:
+    """Every hexagon of `area` (else of all areas of the coarsest level): `category` names the
+    service, `kind` the reports counted as demand (default: all but service reports)."""
+    q = _query(filters, settings, resolution, max_distance_m, source)
+    with engine.connect() as conn:
+        features, summary, method = coverage_hexes(
+            conn,
+            q,
+            area=filters.query.area,
+            boxes=filters.query.boxes,
+            threshold=settings.suppression_threshold,
+            max_cells=settings.max_analysis_cells,
+            max_features=settings.max_aggregate_cells,
+        )
+    applied = {"resolution": resolution, "max_distance_m": max_distance_m, "source": source}
+    return feature_collection(
+        request,
+        features,
+        settings=settings,
+        method=method,
+        filters={**filters.applied, **applied},
+        extra={"summary": summary},
+    )
+
+
+@router.get("/areas", summary="Covered share of hexagons and demand per area", openapi_extra=PUBLIC)
+def read_coverage_areas(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    level: Annotated[int, Query(ge=0, le=5, description="administrative level")],
+    resolution: ResolutionParam,
+    max_distance_m: DistanceParam,
+    source: SourceParam = "both",
+) -> Response:
+    """The areas of `level` (inside `area`, meeting `bbox`) with their covered shares."""
+    q = _query(filters, settings, resolution, max_distance_m, source)
+    with engine.connect() as conn:
+        features, summary, method = coverage_areas(
+            conn,
+            q,
+            level=level,
+            area=filters.query.area,
+            boxes=filters.query.boxes,
+            threshold=settings.suppression_threshold,
+            max_cells=settings.max_analysis_cells,
+        )
+    applied = {"level": level, "resolution": resolution, "max_distance_m": max_distance_m}
+    return feature_collection(
+        request,
+        features,
+        settings=settings,
+        method=method,
+        filters={**filters.applied, **applied, "source": source},
+        extra={"summary": summary},
+    )

@@ -1,0 +1,51 @@
+"""Hot and cold spots of reports: Getis-Ord Gi* over H3 hexagons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.auth import PUBLIC
+from api.deps import EngineDep, SettingsDep
+from api.params import FiltersDep
+from api.responses import feature_collection
+from mapping.hotspot_answer import HotspotQuery, hotspot_features
+
+router = APIRouter(prefix="/hotspots", tags=["analysis"])
+
+
+@router.get("", summary="Getis-Ord Gi* hot and cold spots per hexagon", openapi_extra=PUBLIC)
+def read_hotspots(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    resolution: Annotated[int, Query(ge=0, le=15, description="H3 resolution, 0 to 15")],
+    k: Annotated[int, Query(ge=1, le=5, description="neighbours: the k-ring")] = 1,
+    fdr: Annotated[bool, Query(description="classes from FDR-adjusted p")] = False,
+) -> Response:
+    """The hexagons with reports, and any other hexagon classed hot or cold, of the study area
+    (`area`, else all areas of the coarsest level; `bbox` narrows it)."""
+    q = HotspotQuery(
+        resolution=resolution,
+        k=k,
+        fdr=fdr,
+        reports=filters.query,
+        public_resolution=settings.public_h3_resolution,
+    )
+    with engine.connect() as conn:
+        features, summary, method = hotspot_features(
+            conn,
+            q,
+            threshold=settings.suppression_threshold,
+            max_cells=settings.max_aggregate_cells,
+        )
+    return feature_collection(
+        request,
+        features,
+        settings=settings,
+        method=method,
+        filters={**filters.applied, "resolution": resolution, "k": k, "fdr": fdr},
+        extra={"summary": summary},
+    )
