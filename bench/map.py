@@ -1,0 +1,415 @@
+"""Planner map benchmark: time until /map has drawn its first data layer, and the bytes sent.
+
+    .venv/bin/python bench/map.py [--count N] [--baseline-count N] [--repeat R]
+                                  [--backend spatialite|postgis|both] [--postgres-url URL]
+
+For each backend it builds two fresh databases with Ghana's regions (from ../shared/data when
+there) and synthetic reports around Ghana's towns: the big one (`--count`, default 1,000,000)
+and a baseline (`--baseline-count`, default 1,000). Reports go in fast and bare: rows made like
+`mapping.ingest.to_row` (a few thousand template reports validated once, then copied with new
+ids, points, H3 cells, times and areas placed by the same vectorised AreaIndex as ingest), inserted
+with SQLAlchemy Core executemany in chunks of 20,000, one transaction per chunk. The batch API
+would take far longer for a million rows and is measured by bench/ingest.py.
+
+Each database is served by the real app under uvicorn on 127.0.0.1 and opened `--repeat` times
+in headless Chromium (Debian's, through Playwright) at 1280x800, each time in a fresh browser
+context (empty cache), after one unmeasured warm-up. Background tiles point at a closed local
+port and are aborted, so no time or byte is the tile server's. It reports medians of
+
+  first layer   navigation start to the first data layer painted (CivicMap.planner.timings)
+  all layers    ... to every layer shown on opening painted (hexagons and service points)
+  bytes         response bytes on the wire until then (Playwright's request sizes), all of them
+                and those of the API alone
+
+and the ratios big/baseline, measured in the same run so the figures hold whatever the machine.
+Aim (issue 4): first layer under 2 s with 1,000,000 reports, and bytes bounded by what is
+drawn, so the bytes ratio should stay near 1 however many reports there are. A measurement,
+not a test: it exits 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# Run as a script from anywhere: the packages live one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import sqlalchemy as sa
+import uvicorn
+from sqlalchemy.engine import Engine, make_url
+
+from api.app import create_app
+from mapping import hexgrid, ingest
+from mapping.areas import AreaIndex, read_boundaries
+from mapping.settings import Settings
+from mapping.storage import areas as area_store
+from mapping.storage import dialect, make_engine, upgrade
+from mapping.storage.tables import reports
+
+ROOT = Path(__file__).resolve().parent.parent
+BOUNDARIES = ROOT.parent / "shared" / "data" / "geoboundaries_gha_adm1_simplified.geojson"
+CHUNK = 20_000
+TEMPLATES = 3_000
+TILES = "http://127.0.0.1:9/tiles/"
+CHROMIUM = os.environ.get("CIVICMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "CIVICMAP_BENCH_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
+)
+# (lon, lat, weight): where people live, so reports cluster as they would in the field.
+TOWNS = np.array(
+    [
+        (-0.187, 5.604, 8),
+        (-1.624, 6.688, 5),
+        (-0.839, 9.404, 3),
+        (-1.755, 4.899, 2),
+        (-1.246, 5.106, 2),
+        (0.017, 5.669, 2),
+        (-2.329, 7.339, 1),
+        (0.471, 6.601, 1),
+        (-0.259, 6.094, 1),
+        (-0.851, 10.786, 1),
+        (-2.501, 10.060, 1),
+    ]
+)
+GHANA = (-3.2, 4.7, 1.2, 11.1)
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+# ---------------------------------------------------------------------------------------------
+
+
+def template_rows(count: int, seed: int) -> list[dict[str, Any]]:
+    """Valid reports of every kind, validated and turned into rows once by ingest itself."""
+    from bench.ingest import make_features  # the ingest benchmark's realistic reports
+
+    limits, now = ingest.Limits(), datetime.now(UTC)
+    rows = []
+    for feature in make_features(count, seed):
+        report = ingest.validate_feature(feature, limits=limits, now=now)
+        rows.append(ingest.to_row(report, client_id=uuid.uuid4(), received_at=now, limits=limits))
+    return rows
+
+
+def points(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Lon and lat: 70% around towns, the rest anywhere in Ghana's box."""
+    weights = TOWNS[:, 2] / TOWNS[:, 2].sum()
+    town = rng.choice(len(TOWNS), size=count, p=weights)
+    near = rng.random(count) < 0.7
+    x0, y0, x1, y1 = GHANA
+    lon = np.where(near, TOWNS[town, 0] + rng.normal(0, 0.08, count), rng.uniform(x0, x1, count))
+    lat = np.where(near, TOWNS[town, 1] + rng.normal(0, 0.08, count), rng.uniform(y0, y1, count))
+    return np.round(np.clip(lon, x0, x1), 6), np.round(np.clip(lat, y0, y1), 6)
+
+
+def make_rows(
+    count: int, templates: Sequence[dict[str, Any]], index: AreaIndex, seed: int
+) -> Iterator[list[dict[str, Any]]]:
+    """`count` rows in chunks: copies of the templates at new places and times."""
+    rng = np.random.default_rng(seed)
+    now = datetime.now(UTC)
+    for start in range(0, count, CHUNK):
+        n = min(CHUNK, count - start)
+        lons, lats = points(n, rng)
+        cells = hexgrid.cells_at(lons.tolist(), lats.tolist())
+        found = index.assign(lons.tolist(), lats.tolist()) if index else {}
+        ages = rng.uniform(0, 730 * 86400, n)
+        chunk = []
+        for i in range(n):
+            row = dict(templates[(start + i) % len(templates)])
+            row.update(
+                id=uuid.uuid4(),
+                client_id=uuid.uuid4(),
+                geom=dialect.point_ewkt(float(lons[i]), float(lats[i])),
+                h3=cells[i],
+                observed_at=now - timedelta(seconds=float(ages[i])),
+                received_at=now,
+                quality=[],
+            )
+            row.update({f"area_{level}": codes[i] for level, codes in found.items()})
+            chunk.append(row)
+        yield chunk
+
+
+def fill(url: str, count: int, templates: Sequence[dict[str, Any]], seed: int) -> float:
+    """Schema, areas, and `count` reports; the seconds the reports took to insert."""
+    engine = make_engine(url)
+    upgrade(engine)
+    if BOUNDARIES.exists():
+        with engine.begin() as conn:
+            area_store.save_areas(conn, read_boundaries(BOUNDARIES, level=1).frame, source="bench")
+    with engine.connect() as conn:
+        index = AreaIndex(area_store.index_rows(conn))
+    started = time.perf_counter()
+    with bulk_load(engine):
+        for chunk in make_rows(count, templates, index, seed):
+            with engine.begin() as conn:
+                conn.execute(sa.insert(reports), chunk)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+@contextlib.contextmanager
+def bulk_load(engine: Engine) -> Iterator[None]:
+    """SpatiaLite: build the spatial index once at the end rather than row by row (about twice
+    as fast; the index is the same). PostGIS: fresh planner statistics afterwards."""
+    sqlite = dialect.is_sqlite(engine)
+    if sqlite:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SELECT DisableSpatialIndex('reports', 'geom')")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS idx_reports_geom")
+    yield
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if sqlite:
+            conn.exec_driver_sql("SELECT CreateSpatialIndex('reports', 'geom')")
+        conn.exec_driver_sql("ANALYZE")
+
+
+def stored(url: str) -> int | None:
+    """Reports in the database at `url`, or None when it has no schema (or does not exist)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(reports)) or 0)
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def database(backend: str, count: int, args: argparse.Namespace) -> Iterator[str]:
+    """A database for `count` reports: kept ones (`--keep`) are found again by their count;
+    others are scratch, dropped afterwards."""
+    if backend == "spatialite" and args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{args.keep.resolve()}/civicmap-map-{count}.sqlite"
+    elif backend == "spatialite":
+        with tempfile.TemporaryDirectory(prefix="civicmap-bench-map-") as folder:
+            yield f"sqlite:///{folder}/civicmap.sqlite"
+    else:
+        name = (
+            f"civicmap_bench_map_{count}"
+            if args.keep
+            else f"civicmap_bench_map_{uuid.uuid4().hex[:10]}"
+        )
+        admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ):
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield (
+                make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+            )
+        finally:
+            if not args.keep:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving and measuring
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serve(url: str) -> Iterator[str]:
+    """The whole app under uvicorn on a free port of 127.0.0.1."""
+    settings = Settings(database_url=url, tile_url=TILES + "{z}/{x}/{y}.png", _env_file=None)  # type: ignore[call-arg]
+    app = create_app(settings)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        app.state.engine.dispose()
+
+
+@dataclass
+class Visit:
+    first_s: float
+    all_s: float
+    bytes_all: int
+    bytes_api: int
+    features: dict[str, int]
+
+
+def visit(browser: Any, base: str) -> Visit:
+    """Open /map once in a fresh context; times from navigation start, bytes on the wire."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route(TILES + "**", lambda route: route.abort())
+    page = context.new_page()
+    finished: list[Any] = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    page.goto(base + "/map")
+    page.wait_for_function(
+        "window.CivicMap && CivicMap.planner.timings.firstDrawn !== null", timeout=300_000
+    )
+    settled = "['drawn', 'error'].includes(CivicMap.planner.state(k).status)"
+    page.wait_for_function(f"['hexes', 'service'].every(k => {settled})", timeout=300_000)
+    states = page.evaluate("['hexes', 'service'].map(k => CivicMap.planner.state(k))")
+    problems = [s["note"] for s in states if s["status"] == "error"]
+    if problems:
+        raise SystemExit(f"a layer failed, so the figures would mean nothing: {problems}")
+    page.wait_for_load_state("networkidle")
+    timings = page.evaluate("CivicMap.planner.timings")
+    counts = page.evaluate("['hexes','service'].map(k => CivicMap.planner.state(k).count)")
+    sizes = [(r.url, r.sizes()) for r in finished]
+    context.close()
+    wire = [(u, s["responseBodySize"] + s["responseHeadersSize"]) for u, s in sizes]
+    return Visit(
+        first_s=timings["firstDrawn"] / 1000,
+        all_s=max(timings["drawn"].values()) / 1000,
+        bytes_all=sum(n for _, n in wire),
+        bytes_api=sum(n for u, n in wire if "/api/" in u),
+        features=dict(zip(["hexes", "service"], counts, strict=True)),
+    )
+
+
+def measure(browser: Any, url: str, repeat: int) -> list[Visit]:
+    with serve(url) as base:
+        visit(browser, base)  # warm-up: the server's first queries, Python's first imports
+        return [visit(browser, base) for _ in range(repeat)]
+
+
+@dataclass
+class Figures:
+    backend: str
+    count: int
+    insert_s: float
+    visits: list[Visit]
+
+    def median(self, name: str) -> float:
+        return statistics.median(getattr(v, name) for v in self.visits)
+
+
+def run_backend(
+    browser: Any, backend: str, counts: Sequence[int], args: argparse.Namespace
+) -> list[Figures]:
+    templates = template_rows(TEMPLATES, args.seed)
+    out = []
+    for count in counts:
+        with database(backend, count, args) as url:
+            insert_s = float("nan")
+            if stored(url) == count:
+                print(f"{backend}: {count:,} reports kept from an earlier run", flush=True)
+            else:
+                if stored(url):
+                    raise SystemExit(f"{url} holds other reports; remove it or use another --keep")
+                print(f"{backend}: storing {count:,} reports...", flush=True)
+                insert_s = fill(url, count, templates, args.seed)
+                print(f"{backend}: {count:,} reports in {insert_s:.0f} s", flush=True)
+            if not args.fill_only:
+                out.append(Figures(backend, count, insert_s, measure(browser, url, args.repeat)))
+    return out
+
+
+def print_table(results: Sequence[Figures], repeat: int) -> None:
+    print(f"\n/map in headless Chromium, 1280x800, median of {repeat} cold-cache visits\n")
+    head = f"{'backend':<11}{'reports':>11}{'first layer':>13}{'all layers':>12}"
+    print(head + f"{'bytes':>12}{'API bytes':>12}{'hexes':>7}{'service':>9}")
+    for f in results:
+        v = f.visits[0].features
+        print(
+            f"{f.backend:<11}{f.count:>11,}{f.median('first_s'):>12.2f}s{f.median('all_s'):>11.2f}s"
+            f"{f.median('bytes_all'):>12,.0f}{f.median('bytes_api'):>12,.0f}"
+            f"{v['hexes']:>7}{v['service']:>9}"
+        )
+    print("\nratios, big / baseline (same backend, same run):")
+    by_backend: dict[str, list[Figures]] = {}
+    for f in results:
+        by_backend.setdefault(f.backend, []).append(f)
+    for backend, (base, big) in (
+        (b, sorted(fs, key=lambda f: f.count)) for b, fs in by_backend.items()
+    ):
+        ratios = {n: big.median(n) / base.median(n) for n in ("first_s", "all_s", "bytes_api")}
+        aim = "met" if big.median("first_s") < 2 else "missed"
+        print(
+            f"  {backend}: first layer x{ratios['first_s']:.2f}, all layers x{ratios['all_s']:.2f},"
+            f" API bytes x{ratios['bytes_api']:.2f}  (aim: first layer < 2 s: {aim})"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--baseline-count", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--backend", choices=["spatialite", "postgis", "both"], default="spatialite"
+    )
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the databases (SpatiaLite files in this folder, PostGIS databases "
+        "civicmap_bench_map_COUNT) and reuse them when run again",
+    )
+    parser.add_argument(
+        "--fill-only", action="store_true", help="store the reports, measure nothing"
+    )
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
+    results: list[Figures] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for backend in backends:
+            results += run_backend(browser, backend, [args.baseline_count, args.count], args)
+        browser.close()
+    if results:
+        print_table(results, args.repeat)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [f.__dict__ | {"visits": [v.__dict__ for v in f.visits]} for f in results],
+                indent=1,
+                default=str,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+/* Choropleth layers of the planner map: report counts per H3 hexagon, and a chosen indicator
+ * per administrative area, both from the API's aggregates. */
+(function () {
+  "use strict";
+  var CivicMap = (window.CivicMap = window.CivicMap || {});
+  var u = CivicMap.util;
+  var C = CivicMap.classes;
+  var K = CivicMap.layerKit;
+  var legend = K.legend, popup = K.popup, indicatorRows = K.indicatorRows, suppressionNote = K.suppressionNote;
+  var suppressedRow = K.suppressedRow, filterNote = K.filterNote, query = K.query, reportFilters = K.reportFilters;
+  var format = K.format, MEASURES = K.MEASURES;
+
+  // ---- choropleths ----------------------------------------------------------------------------
+
+  function polygonStyle(colour, suppressed, ctx) {
+    if (suppressed) {
+      return { color: "#616161", weight: 1, dashArray: "3 3", fillColor: ctx.config.palettes.suppressed, fillOpacity: 0.35 };
+    }
+    return { color: "#424242", weight: 0.6, fillColor: colour, fillOpacity: 0.6 };
+  }
+
+  /** A GeoJSON choropleth of `value(feature)` in classes of `breaks` coloured from `palette`. */
+  function choropleth(body, ctx, value, breaks, palette, describe, pane) {
+    var colours = C.coloursFor(palette, breaks.length);
+    var layer = L.geoJSON(body, {
+      pane: pane || "overlayPane",
+      style: function (f) {
+        var i = C.classOf(value(f), breaks);
+        return polygonStyle(colours[i], i < 0, ctx);
+      },
+      onEachFeature: function (f, l) { l.bindPopup(function () { return describe(f.properties); }); },
+    });
+    return { layer: layer, rows: C.legendRows(breaks, colours, function (x) { return x; }), colours: colours };
+  }
+
+  var hexes = {
+    key: "hexes",
+    title: "Hexagons",
+    followsView: true,
+    url: function (ctx) {
+      var params = reportFilters(ctx);
+      params.resolution = ctx.hexResolution;
+      params.bbox = ctx.bbox;
+      return ctx.api + "/aggregates/hexes?" + query(params);
+    },
+    draw: function (body, ctx) {
+      var value = function (f) { return f.properties.reports; };
+      var breaks = C.quantiles(body.features.map(value), 5);
+      var drawn = choropleth(body, ctx, value, breaks, ctx.config.palettes.count, function (p) {
+        return popup("Hexagon " + p.h3, indicatorRows(p), suppressionNote(p, ctx));
+      });
+      var rows = C.legendRows(breaks, drawn.colours, function (x) { return u.number(x); });
+      return {
+        layer: drawn.layer,
+        count: body.features.length,
+        legend: legend("Reports per hexagon (H3 resolution " + ctx.hexResolution + ")",
+          rows.concat([suppressedRow(ctx)]), ["Classes: quantiles of the hexagons in view.", filterNote(ctx)], this.lastUrl),
+      };
+    },
+  };
+
+  var areas = {
+    key: "areas",
+    title: "Areas",
+    followsView: false,
+    url: function (ctx) {
+      var params = reportFilters(ctx);
+      params.level = ctx.level;
+      return ctx.api + "/aggregates/areas?" + query(params);
+    },
+    draw: function (body, ctx) {
+      var measure = ctx.indicator, m = MEASURES[measure];
+      var value = function (f) { return f.properties[measure]; };
+      var breaks = C.breaksFor(measure, body.features.map(value));
+      var fmt = function (x) { return format(measure, x); };
+      var drawn = choropleth(body, ctx, value, breaks, ctx.config.palettes[m.palette], function (p) {
+        var link = u.el("p", {}, u.el("a", { href: "/areas/" + encodeURIComponent(p.code), text: "Scorecard of " + p.name }));
+        return popup(p.name + " (" + p.code + ")", indicatorRows(p), [suppressionNote(p, ctx), link]);
+      }, "civicmap-areas");
+      var rows = C.legendRows(breaks, drawn.colours, fmt);
+      var missing = { colour: ctx.config.palettes.suppressed, extra: "hatched", label: "no figure: suppressed or no reports" };
+      var notes = [(m.n ? "Each figure counts only where its n reaches " + ctx.config.threshold + ". " : "") + filterNote(ctx)];
+      return {
+        layer: drawn.layer,
+        count: body.features.length,
+        legend: legend(m.label + " by area (level " + ctx.level + ")", rows.concat([missing]), notes, this.lastUrl),
+      };
+    },
+  };
+
+  CivicMap.layerSpecs = (CivicMap.layerSpecs || []).concat([hexes, areas]);
+})();

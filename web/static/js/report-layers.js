@@ -1,0 +1,149 @@
+/* Report layers of the planner map (service points, hotspot reports, litter surveys). Zoomed
+ * out they draw the API's hexagon aggregates as clusters, so what is sent is bounded by what is
+ * drawn however many reports there are; from POINT_ZOOM on, single reports, clustered. */
+(function () {
+  "use strict";
+  var CivicMap = (window.CivicMap = window.CivicMap || {});
+  var u = CivicMap.util;
+  var C = CivicMap.classes;
+  var K = CivicMap.layerKit;
+  var legend = K.legend, popup = K.popup, indicatorRows = K.indicatorRows, suppressionNote = K.suppressionNote;
+  var filterNote = K.filterNote, query = K.query, reportFilters = K.reportFilters;
+  var format = K.format, MEASURES = K.MEASURES, KIND_WORDS = K.KIND_WORDS;
+
+  var POINT_ZOOM = 12; // from here on, single reports; below, server-side clusters
+  var POINT_LIMIT = 1000;
+  var STATUS_COLOURS = { operational: "#1a9641", partly: "#fdae61", closed: "#d7191c" };
+  var SATISFACTION = ["#d7191c", "#fdae61", "#a6d96a", "#1a9641"];
+
+  function bubbleIcon(count, colour) {
+    var size = count === null ? 16 : Math.round(22 + 6 * Math.log10(Math.max(count, 1)));
+    var text = count === null ? "–" : count >= 10000 ? Math.round(count / 1000) + "k" : String(count);
+    return L.divIcon({
+      className: "cm-bubble" + (count === null ? " suppressed" : ""),
+      html: '<span style="background:' + colour + ";width:" + size + "px;height:" + size + "px;line-height:" + size + 'px">' + text + "</span>",
+      iconSize: [size, size],
+    });
+  }
+
+  function dotIcon(colour) {
+    return L.divIcon({ className: "cm-dot", html: '<span style="background:' + colour + '"></span>', iconSize: [16, 16] });
+  }
+
+  /** What colours a kind's clusters: the indicator of its aggregates, and its classes. */
+  function clusterMeasure(kind) {
+    return { service: "satisfied_share", litter: "items_per_100m", hotspot: "mean_severity" }[kind];
+  }
+
+  function drawClusters(kind, body, ctx) {
+    var measure = clusterMeasure(kind), m = MEASURES[measure];
+    var breaks = C.breaksFor(measure, body.features.map(function (f) { return f.properties[measure]; }));
+    var colours = C.coloursFor(ctx.config.palettes[m.palette], breaks.length);
+    var group = L.layerGroup();
+    body.features.forEach(function (f) {
+      var p = f.properties, count = p[{ service: "services", litter: "surveys", hotspot: "hotspots" }[kind]];
+      var i = C.classOf(p[measure], breaks);
+      var centre = L.geoJSON(f).getBounds().getCenter();
+      var marker = L.marker(centre, { icon: bubbleIcon(count, i < 0 ? ctx.config.palettes.suppressed : colours[i]),
+        title: (count === null ? "suppressed" : count) + " " + KIND_WORDS[kind], keyboard: true });
+      marker.bindPopup(function () { return popup(KIND_WORDS[kind] + " near here", indicatorRows(p), suppressionNote(p, ctx)); });
+      group.addLayer(marker);
+    });
+    var rows = C.legendRows(breaks, colours, function (x) { return format(measure, x); });
+    rows.push({ colour: ctx.config.palettes.suppressed, label: "no figure: suppressed or too few" });
+    var notes = ["Zoomed out, " + KIND_WORDS[kind] + " are grouped by H3 hexagon (resolution " + ctx.clusterResolution +
+      "); the number is how many. Zoom in to see each one.", filterNote(ctx)];
+    return { layer: group, count: body.features.length, legend: legend("Colour: " + m.label, rows, notes, null) };
+  }
+
+  function pointColour(kind, props, ctx) {
+    var a = props.attributes || {};
+    if (kind === "service" && ctx.colourBy === "satisfaction") {
+      return a.satisfaction ? SATISFACTION[a.satisfaction - 1] : ctx.config.palettes.suppressed;
+    }
+    if (kind === "service") return STATUS_COLOURS[a.status] || ctx.config.palettes.suppressed;
+    if (kind === "hotspot") return ctx.config.palettes.severity[Math.max(0, Math.min(4, (a.severity || 1) - 1))];
+    var items = Object.keys(a.items || {}).reduce(function (s, k) { return s + a.items[k]; }, 0);
+    var per100 = a.survey_length_m ? (100 * items) / a.survey_length_m : 0;
+    return ctx.config.palettes.litter[C.classOf(per100, [10, 50, 100, 500, Infinity])];
+  }
+
+  function pointLegendRows(kind, ctx) {
+    if (kind === "service" && ctx.colourBy === "satisfaction") {
+      return ["very dissatisfied", "dissatisfied", "satisfied", "very satisfied"].map(function (label, i) {
+        return { colour: SATISFACTION[i], label: label };
+      });
+    }
+    if (kind === "service") {
+      return Object.keys(STATUS_COLOURS).map(function (s) { return { colour: STATUS_COLOURS[s], label: s }; });
+    }
+    if (kind === "hotspot") {
+      return ctx.config.palettes.severity.map(function (c, i) { return { colour: c, label: "severity " + (i + 1) }; });
+    }
+    return ["up to 10", "10 to 50", "50 to 100", "100 to 500", "over 500"].map(function (label, i) {
+      return { colour: ctx.config.palettes.litter[i], label: label + " items per 100 m" };
+    });
+  }
+
+  function pointPopup(kind, f, ctx) {
+    var p = f.properties, a = p.attributes || {};
+    var label = (ctx.config.taxonomy[kind === "litter" ? "litter_surveys" : kind] || []).filter(function (c) { return c.code === p.category; })[0];
+    var rows = [
+      ["Category", label ? label.label : p.category],
+      a.name ? ["Name", a.name] : null,
+      a.status ? ["Status", a.status] : null,
+      a.satisfaction ? ["Satisfaction (1-4)", String(a.satisfaction)] : null,
+      a.severity ? ["Severity (1-5)", String(a.severity)] : null,
+      a.survey_length_m ? ["Surveyed", a.survey_length_m + " m"] : null,
+      ["Observed", (p.observed_at || "").slice(0, 10)],
+      ["Report status", p.status],
+      p.location_generalised_to ? ["Location", "shown at its hexagon (" + p.location_generalised_to + ")"] : null,
+    ];
+    return popup(KIND_WORDS[kind].replace(/s$/, ""), rows, p.description ? u.el("p", { class: "quote", text: p.description }) : null);
+  }
+
+  function drawPoints(kind, body, ctx) {
+    var cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
+    body.features.forEach(function (f) {
+      var c = f.geometry.coordinates;
+      var marker = L.marker([c[1], c[0]], { icon: dotIcon(pointColour(kind, f.properties, ctx)), title: f.properties.category, keyboard: true });
+      marker.bindPopup(function () { return pointPopup(kind, f, ctx); });
+      cluster.addLayer(marker);
+    });
+    var more = (body.links || []).some(function (l) { return l.rel === "next"; });
+    var notes = [filterNote(ctx)];
+    if (more) notes.unshift("Showing the first " + POINT_LIMIT.toLocaleString() + " reports in view; zoom in to see all.");
+    return { layer: cluster, count: body.features.length, legend: legend(KIND_WORDS[kind], pointLegendRows(kind, ctx), notes, this.lastUrl),
+      note: more ? "more reports than shown; zoom in" : null };
+  }
+
+  function reportsLayer(kind, title) {
+    return {
+      key: kind,
+      title: title,
+      followsView: true,
+      url: function (ctx) {
+        if (ctx.filters.kind && ctx.filters.kind !== kind) return null;
+        var params = reportFilters(ctx, ["kind"]);
+        params.kind = kind;
+        params.bbox = ctx.bbox;
+        if (ctx.zoom >= POINT_ZOOM) {
+          params.limit = POINT_LIMIT;
+          return ctx.api + "/reports?" + query(params);
+        }
+        params.resolution = ctx.clusterResolution;
+        return ctx.api + "/aggregates/hexes?" + query(params);
+      },
+      draw: function (body, ctx) {
+        return ctx.zoom >= POINT_ZOOM ? drawPoints.call(this, kind, body, ctx) : drawClusters(kind, body, ctx);
+      },
+      skippedNote: "hidden by the kind filter",
+    };
+  }
+
+  CivicMap.layerSpecs = (CivicMap.layerSpecs || []).concat([
+    reportsLayer("service", "Service points"),
+    reportsLayer("hotspot", "Hotspot reports"),
+    reportsLayer("litter", "Litter surveys"),
+  ]);
+})();

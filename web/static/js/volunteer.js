@@ -1,0 +1,279 @@
+/* The volunteer page: place a report on the map, fill in what the kind asks for, send it.
+ * Sending goes through the outbox, so a report written offline waits on the phone. */
+(function () {
+  "use strict";
+  var CivicMap = (window.CivicMap = window.CivicMap || {});
+  var u = CivicMap.util;
+  var TAXONOMY_KEY = "civicmap.taxonomy.v1";
+  var PLACE_KEY = "civicmap.lastplace.v1";
+  var config, form, map, marker, circle, taxonomy;
+
+  function init() {
+    config = u.readConfig();
+    form = document.getElementById("report-form");
+    setUpMap();
+    loadTaxonomy().then(function () { showKind(); prefillCampaign(); });
+    form.kind.addEventListener("change", showKind);
+    form.lat.addEventListener("change", fromInputs);
+    form.lon.addEventListener("change", fromInputs);
+    document.getElementById("locate").addEventListener("click", locate);
+    document.getElementById("add-item").addEventListener("click", function () { addItemRow(true); });
+    document.getElementById("outbox-send").addEventListener("click", function () { CivicMap.outbox.flush().then(showResults); });
+    form.addEventListener("submit", submit);
+    form.observed_at.value = localNow();
+    CivicMap.outbox.onChange(render);
+    render();
+    CivicMap.outbox.start({ api: config.api }).then(showResults);
+    registerServiceWorker();
+  }
+
+  // ---- where -------------------------------------------------------------------------------
+
+  function setUpMap() {
+    if (!window.L) return; // Leaflet missing: the coordinate fields still work
+    var last = JSON.parse(localStorage.getItem(PLACE_KEY) || "null");
+    map = L.map("pin-map", { zoomControl: true });
+    if (last) map.setView([last.lat, last.lon], 15);
+    else if (config.bounds) map.fitBounds(config.bounds);
+    else map.setView([8, 0], 2);
+    if (config.tiles.url) {
+      L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: 19 }).addTo(map)
+        .once("tileerror", function () {
+          document.getElementById("pin-help").textContent = "The background map could not load: use your location, or type the coordinates.";
+        });
+    }
+    map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng, null); });
+  }
+
+  function round(v) { return Math.round(v * 1e6) / 1e6; }
+
+  /** Put the pin at (lat, lon); `accuracy` in metres when a device measured it. */
+  function place(lat, lon, accuracy) {
+    form.lat.value = round(lat);
+    form.lon.value = round(lon);
+    form.accuracy_m.value = accuracy ? Math.min(Math.round(accuracy * 10) / 10, 10000) : "";
+    if (!map) return;
+    if (!marker) marker = L.marker([lat, lon], { keyboard: false, title: "Your report" }).addTo(map);
+    marker.setLatLng([lat, lon]);
+    if (circle) { map.removeLayer(circle); circle = null; }
+    if (accuracy) circle = L.circle([lat, lon], { radius: accuracy, weight: 1, fillOpacity: 0.1 }).addTo(map);
+    if (map.getZoom() < 14) map.setView([lat, lon], 16);
+  }
+
+  function fromInputs() {
+    var lat = parseFloat(form.lat.value), lon = parseFloat(form.lon.value);
+    if (isFinite(lat) && isFinite(lon)) place(lat, lon, parseFloat(form.accuracy_m.value) || null);
+  }
+
+  function locate() {
+    var status = document.getElementById("locate-status");
+    if (!navigator.geolocation) { status.textContent = "This browser cannot tell where you are; tap the map instead."; return; }
+    status.textContent = "Finding where you are…";
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      place(pos.coords.latitude, pos.coords.longitude, pos.coords.accuracy);
+      status.textContent = "Placed where your device says you are, to within " + Math.round(pos.coords.accuracy) + " m.";
+    }, function (err) {
+      status.textContent = err.code === 1 ? "Location is not allowed for this page; tap the map instead." :
+        "Your location could not be found; tap the map instead.";
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+  }
+
+  // ---- what --------------------------------------------------------------------------------
+
+  /** The taxonomy from the API, kept on the phone so the form also works offline. */
+  function loadTaxonomy() {
+    var status = document.getElementById("taxonomy-status");
+    var cached = JSON.parse(localStorage.getItem(TAXONOMY_KEY) || "null");
+    var fresh = navigator.onLine ? u.getJSON(config.api + "/taxonomy") : Promise.reject(new Error("offline"));
+    return fresh.then(function (res) {
+      if (!res.ok) throw new Error("taxonomy " + res.status);
+      localStorage.setItem(TAXONOMY_KEY, JSON.stringify(res.body));
+      taxonomy = res.body;
+    }).catch(function () {
+      taxonomy = cached;
+      if (!taxonomy) status.textContent = "Categories could not be loaded; connect once, then this page also works offline.";
+    });
+  }
+
+  function categoriesOf(kind) {
+    if (!taxonomy) return [];
+    return kind === "litter" ? taxonomy.litter_surveys : taxonomy[kind];
+  }
+
+  function showKind() {
+    var kind = form.kind.value, select = form.category;
+    select.textContent = "";
+    categoriesOf(kind).forEach(function (c) { select.appendChild(u.el("option", { value: c.code, text: c.label })); });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (block) {
+      var on = block.getAttribute("data-kind") === kind;
+      block.hidden = !on;
+      // Hidden fields must not block sending nor be sent.
+      Array.prototype.forEach.call(block.querySelectorAll("input, select, textarea, button"), function (f) { f.disabled = !on; });
+    });
+    if (kind === "litter" && !document.querySelector("#items .item-row")) addItemRow(false);
+  }
+
+  var itemRows = 0;
+
+  function addItemRow(focus) {
+    itemRows += 1;
+    var id = "item-" + itemRows;
+    var select = u.el("select", { id: id, class: "item-code", required: true });
+    var byMaterial = {};
+    (taxonomy ? taxonomy.litter : []).forEach(function (i) { (byMaterial[i.material] = byMaterial[i.material] || []).push(i); });
+    Object.keys(byMaterial).forEach(function (m) {
+      select.appendChild(u.el("optgroup", { label: m.replace(/_/g, " ") }, byMaterial[m].map(function (i) {
+        return u.el("option", { value: i.code, text: i.code + " · " + i.label });
+      })));
+    });
+    var row = u.el("div", { class: "item-row row" },
+      u.el("div", {}, u.el("label", { for: id, text: "Item" }), select),
+      u.el("div", {}, u.el("label", { for: id + "-n", text: "How many" }),
+        u.el("input", { id: id + "-n", class: "item-count", type: "number", min: "0", max: "100000", step: "1", value: "1", required: true, inputmode: "numeric" })));
+    document.getElementById("items").appendChild(row);
+    if (focus) select.focus();
+  }
+
+  function prefillCampaign() {
+    var campaign = new URLSearchParams(window.location.search).get("campaign");
+    if (campaign) form.campaign.value = campaign;
+  }
+
+  // ---- sending -----------------------------------------------------------------------------
+
+  function localNow() {
+    var d = new Date();
+    d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+    return d.toISOString().slice(0, 16);
+  }
+
+  /** A v4 UUID; crypto.randomUUID needs a secure context, which a phone on plain http lacks. */
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function attributes(kind) {
+    if (kind === "service") {
+      var sat = form.querySelector("input[name=satisfaction]:checked");
+      return clean({ name: form.service_name.value.trim(), status: form.status.value, satisfaction: sat ? Number(sat.value) : null });
+    }
+    if (kind === "litter") {
+      var items = {};
+      Array.prototype.forEach.call(document.querySelectorAll("#items .item-row"), function (row) {
+        var code = row.querySelector(".item-code").value, n = parseInt(row.querySelector(".item-count").value, 10);
+        if (code && n >= 0) items[code] = (items[code] || 0) + n;
+      });
+      return { survey_length_m: Number(form.survey_length_m.value), items: items };
+    }
+    return clean({ severity: Number(form.severity.value), people_affected: form.people_affected.value === "" ? null : Number(form.people_affected.value) });
+  }
+
+  function clean(obj) {
+    Object.keys(obj).forEach(function (k) { if (obj[k] === "" || obj[k] === null) delete obj[k]; });
+    return obj;
+  }
+
+  function feature() {
+    var kind = form.kind.value;
+    var reporter = clean({ sex: form.sex.value, age_group: form.age_group.value,
+      disability: form.disability.value === "" ? null : form.disability.value === "yes" });
+    var props = clean({
+      kind: kind,
+      category: form.category.value,
+      observed_at: new Date(form.observed_at.value).toISOString(),
+      client_id: newClientId(),
+      accuracy_m: form.accuracy_m.value === "" ? null : Number(form.accuracy_m.value),
+      campaign: form.campaign.value.trim(),
+      description: form.description.value.trim(),
+      sensitive: form.sensitive.checked,
+      attributes: attributes(kind),
+    });
+    if (Object.keys(reporter).length) props.reporter = reporter;
+    return { type: "Feature", geometry: { type: "Point", coordinates: [Number(form.lon.value), Number(form.lat.value)] }, properties: props };
+  }
+
+  function submit(e) {
+    e.preventDefault();
+    if (!form.reportValidity()) return;
+    var f = feature();
+    localStorage.setItem(PLACE_KEY, JSON.stringify({ lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0] }));
+    CivicMap.outbox.add(f);
+    clearForNext();
+    if (!navigator.onLine) {
+      return say("wait", "No connection: your report is kept on this phone and will be sent when you are back online.");
+    }
+    say("wait", "Sending…");
+    CivicMap.outbox.flush().then(function (results) {
+      showResults(results);
+      if (CivicMap.outbox.count()) say("wait", "Not sent yet: your report is kept on this phone and will be sent when the connection allows.");
+    });
+  }
+
+  /** Keep where and what kind (volunteers often report several similar things in a row). */
+  function clearForNext() {
+    ["description", "service_name", "people_affected"].forEach(function (n) { if (form[n]) form[n].value = ""; });
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=satisfaction]"), function (r) { r.checked = false; });
+    form.observed_at.value = localNow();
+  }
+
+  // ---- what the page says ------------------------------------------------------------------
+
+  function say(kind, text, extra) {
+    var box = document.getElementById("result");
+    box.textContent = "";
+    box.appendChild(u.el("div", { class: "notice " + kind }, u.el("p", { text: text }), extra || null));
+  }
+
+  function statusLink(entry, text) {
+    if (!entry.id || !entry.receipt) return u.el("span", { text: text + " (sent earlier; no receipt on this phone)" });
+    return u.el("a", { href: "/reports/" + encodeURIComponent(entry.id) + "?receipt=" + encodeURIComponent(entry.receipt), text: text });
+  }
+
+  function showResults(results) {
+    (results || []).forEach(function (r) {
+      if (r.outcome === "created" || r.outcome === "duplicate") {
+        var body = r.body || {};
+        say("ok", "Thank you: your report was received.", u.el("p", {}, "Keep this link to see what becomes of it: ",
+          statusLink({ id: body.id, receipt: body.receipt }, "status of your report")));
+      } else if (r.outcome === "rejected") {
+        say("bad", "A report was not accepted: " + u.problemText(r.body, r.status) + " Please correct it and send it again.");
+      }
+    });
+  }
+
+  function render() {
+    var n = CivicMap.outbox.count();
+    var notice = document.getElementById("outbox-notice");
+    var count = document.getElementById("outbox-count");
+    count.textContent = String(n);
+    count.setAttribute("data-count", String(n));
+    document.getElementById("outbox-text").lastChild.textContent = (n === 1 ? " report" : " reports") +
+      " waiting to be sent" + (navigator.onLine ? "." : ": you are offline; they will be sent when you are back online.");
+    notice.hidden = n === 0;
+    document.getElementById("outbox-send").disabled = !navigator.onLine;
+    renderMine();
+  }
+
+  function renderMine() {
+    var list = document.getElementById("mine"), mine = CivicMap.outbox.mine();
+    if (!mine.length) return;
+    list.textContent = "";
+    mine.forEach(function (m) {
+      list.appendChild(u.el("li", {}, statusLink(m, m.kind + " · " + m.category + " · " + (m.observed_at || "").slice(0, 10))));
+    });
+  }
+
+  function registerServiceWorker() {
+    // Service workers need a secure context (https, or localhost); on plain http the page still
+    // keeps reports while it is open, it just cannot itself be opened offline.
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* page works without it */ });
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();
