@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 import mapping
-from api import errors, openapi
+from api import background, errors, openapi
 from api.limits import BodyLimitMiddleware
 from api.routes import api_router, root_router
 from mapping.settings import Settings
 from mapping.storage import make_engine
 from mapping.storage.areas import AreaIndexCache
+from web.routes import router as web_router
 
 BULK_PATHS = ("/reports/batch", "/reports/import")
+# Reports sent with photos (multipart) get the photo-sized cap.
+UPLOAD_PATHS = ("/api/v1/reports",)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,14 +30,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.area_index = AreaIndexCache(app.state.engine)
+    # Maps fetch GeoJSON of hexagons and areas: it compresses about six times.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
         bulk=settings.max_bulk_body_bytes,
         bulk_suffixes=BULK_PATHS,
+        upload=settings.max_upload_body_bytes,
+        upload_paths=UPLOAD_PATHS,
     )
     errors.install(app)
+    background.install(app, settings)
     openapi.install(app)
     app.include_router(api_router)
     app.include_router(root_router)
+    app.include_router(web_router)
     return app

@@ -8,10 +8,21 @@ from api.errors import BodyTooLarge, too_large
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over `default` bytes, or over `bulk` bytes on the paths in `bulk_paths`."""
+    """Refuse bodies over `default` bytes, or over `bulk` bytes on the paths in `bulk_paths`, or
+    over `upload` bytes for multipart bodies (a report with photos) on `upload_paths`."""
 
-    def __init__(self, app: ASGIApp, *, default: int, bulk: int, bulk_suffixes: tuple[str, ...]):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int,
+        bulk: int,
+        bulk_suffixes: tuple[str, ...],
+        upload: int = 0,
+        upload_paths: tuple[str, ...] = (),
+    ):
         self.app, self.default, self.bulk, self.bulk_suffixes = app, default, bulk, bulk_suffixes
+        self.upload, self.upload_paths = upload, upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -19,7 +30,12 @@ class BodyLimitMiddleware:
             return
         path: str = scope["path"]
         limit = self.bulk if path.endswith(self.bulk_suffixes) else self.default
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        if path in self.upload_paths and headers.get(b"content-type", b"").lower().startswith(
+            b"multipart/form-data"
+        ):
+            limit = max(limit, self.upload)
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)
             return

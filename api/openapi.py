@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from api import downloads
+
 _REF = "#/components/schemas/{model}"
 _documented: list[type[BaseModel]] = []
 
@@ -46,6 +48,7 @@ def install(app: FastAPI) -> None:
             schemas.update(found.pop("$defs", {}))
             schemas[model.__name__] = found
         _document_problems(spec)
+        downloads.document(spec, app.routes)
         app.openapi_schema = spec
         return spec
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from api import downloads
 from mapping.publish import collection_metadata
 from mapping.settings import Settings
 
@@ -27,29 +29,38 @@ class ProblemResponse(FastJSONResponse):
 
 def feature_collection(
     request: Request,
-    features: list[dict[str, Any]],
+    features: Iterable[dict[str, Any]],
     *,
     settings: Settings,
     filters: dict[str, Any],
     method: str,
     next_url: str | None = None,
     extra: dict[str, Any] | None = None,
-) -> GeoJSONResponse:
-    """A FeatureCollection with its `links` and the `metadata` of how it was made."""
+) -> Response:
+    """A FeatureCollection with its `links` and the `metadata` of how it was made; or, when
+    the request asks for `format=geojson|csv|gpkg|kml`, the same as a streamed download (then
+    `features` may be any iterable that can be walked twice, such as every page of reports)."""
     links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
     if next_url is not None:
         links.append({"rel": "next", "href": next_url, "type": "application/geo+json"})
+    metadata = collection_metadata(
+        filters=filters,
+        suppression_threshold=settings.suppression_threshold,
+        license=settings.data_license,
+        method=method,
+    )
+    fmt = downloads.requested_format(request)
+    if fmt is not None:
+        return downloads.download(
+            request, features, fmt=fmt, metadata=metadata, links=links, extra=extra
+        )
+    listed = features if isinstance(features, list) else list(features)
     body = {
         "type": "FeatureCollection",
-        "features": features,
+        "features": listed,
         "links": links,
-        "numberReturned": len(features),
+        "numberReturned": len(listed),
         **(extra or {}),
-        "metadata": collection_metadata(
-            filters=filters,
-            suppression_threshold=settings.suppression_threshold,
-            license=settings.data_license,
-            method=method,
-        ),
+        "metadata": metadata,
     }
     return GeoJSONResponse(body)

@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection
 from mapping import hexgrid
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
+from mapping.storage import effort as effort_store
 from mapping.storage.reports import ReportQuery, report_filters, widened
-from mapping.storage.tables import reports
+from mapping.storage.tables import effort_cells, reports
 from mapping.suppress import protect_tree
 from mapping.taxonomy import KINDS
 
@@ -71,6 +72,8 @@ class Unit:
 
     key: Any
     by_kind_category: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(dict))
+    # Visits of observers that touched the unit; None where effort was not tallied.
+    effort: int | None = None
 
     def kind_total(self, kind: str) -> Tally:
         total = Tally()
@@ -91,6 +94,31 @@ def parent_cell(
     clear = ~(15 << 52)
     fill = (resolution << 52) | ((1 << 3 * (15 - resolution)) - 1)
     return cell.op("&")(sa.literal(clear, sa.BigInteger)).op("|")(sa.literal(fill, sa.BigInteger))
+
+
+def resolution_at_least(cell: sa.ColumnElement[int], resolution: int) -> sa.ColumnElement[bool]:
+    """Whether a stored H3 cell is at `resolution` or finer, in SQL: its resolution bits
+    (52-55) compared in place, since cell ids are positive 64-bit integers."""
+    bits = cell.op("&")(sa.literal(15 << 52, sa.BigInteger))
+    return bits >= sa.literal(resolution << 52, sa.BigInteger)
+
+
+def tally_effort(
+    conn: Connection,
+    units: dict[Any, Unit],
+    unit: sa.ColumnElement[Any],
+    q: ReportQuery,
+    *,
+    where: Iterable[sa.ColumnElement[bool]] = (),
+) -> None:
+    """Set the effort of every unit in `units` (visits that touched it), adding the units that
+    have effort and no reports: those are the places looked at where nothing was found."""
+    visits = effort_store.visits_by(conn, unit, q, where=where)
+    for key, count in visits.items():
+        units.setdefault(key, Unit(key)).effort = count
+    for key, target in units.items():
+        if key not in visits:
+            target.effort = 0
 
 
 def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -> dict[Any, Unit]:
@@ -139,7 +167,23 @@ def summarise(unit: Unit, *, threshold: int, kinds: Iterable[str] = KINDS) -> di
         hidden = hidden_total or kind in hidden_kinds
         out[KIND_COUNT[kind]] = None if hidden else tally.reports
         out.update(indicators(kind, tally, threshold=threshold, hidden=hidden))
+    if unit.effort is not None:
+        out.update(effort_figures(unit.effort, out["reports"], threshold=threshold))
     return out
+
+
+def effort_figures(visits: int, reports: int | None, *, threshold: int) -> dict[str, Any]:
+    """`effort` (visits), suppressed like a count, and `reports_per_visit`, null unless both
+    its parts are published (so neither can be worked back from it)."""
+    hidden = 0 < visits < threshold
+    ratio = None
+    if not hidden and visits and reports is not None:
+        ratio = round(reports / visits, 3)
+    return {
+        "effort": None if hidden else visits,
+        "effort_suppressed": hidden,
+        "reports_per_visit": ratio,
+    }
 
 
 def indicators(kind: str, t: Tally, *, threshold: int, hidden: bool = False) -> dict[str, Any]:
@@ -191,6 +235,7 @@ def hexes(
         query = replace(query, include_sensitive=False)
         method += f" Sensitive reports are counted only at resolutions up to {public_resolution}."
     units = tally_units(conn, parent_cell(resolution), query)
+    method += _tally_hex_effort(conn, units, q, resolution=resolution)
     cells = list(units)
     if boxes:
         cells = [c for c in cells if _centre_in(c, boxes)]
@@ -216,6 +261,31 @@ def hexes(
     return features, method
 
 
+def _tally_hex_effort(
+    conn: Connection, units: dict[Any, Unit], q: ReportQuery, *, resolution: int
+) -> str:
+    """Effort per hexagon, when effort is stored at `resolution` or finer; the method's words.
+
+    Effort cells are stored at one resolution, so a finer hexagon cannot be told; cells stored
+    at a coarser resolution (the setting changed since) are left out rather than misplaced.
+    """
+    effort_cell = effort_cells.c.h3
+    finest = effort_store.stored_resolution(conn)
+    if finest is not None and resolution > finest:
+        return f" Effort is recorded at H3 resolution {finest} and not shown finer."
+    tally_effort(
+        conn,
+        units,
+        parent_cell(resolution, effort_cell),
+        q,
+        where=[resolution_at_least(effort_cell, resolution)],
+    )
+    return (
+        " Effort: distinct observer visits whose track touched the hexagon; "
+        "reports_per_visit divides its reports by them."
+    )
+
+
 def _centre_in(cell: int, boxes: Iterable[tuple[float, float, float, float]]) -> bool:
     lon, lat = hexgrid.centre(cell)
     return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
@@ -236,6 +306,7 @@ def areas(
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
     units = tally_units(conn, reports.c[f"area_{level}"], replace(q, boxes=()))
+    tally_effort(conn, units, effort_cells.c[f"area_{level}"], replace(q, boxes=()))
     window = shapely.union_all([shapely.box(*b) for b in q.boxes]) if q.boxes else None
     kinds = [q.kind] if q.kind else list(KINDS)
     features = []
@@ -249,7 +320,7 @@ def areas(
             "level": area["level"],
             "parent": area["parent"],
         }
-        unit = units.get(area["code"]) or Unit(area["code"])
+        unit = units.get(area["code"]) or Unit(area["code"], effort=0)
         props.update(summarise(unit, threshold=threshold, kinds=kinds))
         features.append(
             {"type": "Feature", "id": area["code"], "geometry": geometry, "properties": props}
@@ -257,6 +328,6 @@ def areas(
     method = (
         f"Reports grouped by the level-{level} area that holds them (decided at submission); "
         f"counts below {threshold} suppressed, and further counts hidden so no total minus its "
-        "parts reveals them."
+        "parts reveals them. Effort: distinct observer visits that touched the area."
     )
     return features, method

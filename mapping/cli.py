@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from sqlalchemy.engine import Engine
 
+from mapping import cli_coverage, cli_import, effort, ingest
 from mapping import demo as demo_data
-from mapping import ingest
 from mapping.areas import read_boundaries
 from mapping.boundaries import download
+from mapping.cli_import import run_import
 from mapping.errors import CivicMapError
-from mapping.importer import ColumnMapping, ImportReport, import_rows, read_csv
 from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
@@ -187,6 +186,8 @@ def areas_assign(settings: Settings, batch_size: int) -> None:
     with click.progressbar(length=total, label="assigning reports", file=sys.stderr) as bar:
         done = ingest.reassign_areas(engine, index, batch_size=batch_size, progress=bar.update)
     click.echo(f"{done} reports assigned to areas of levels {index.levels}")
+    visits = effort.reassign_areas(engine, index)
+    click.echo(f"{visits} effort visits assigned to areas")
 
 
 @main.group(cls=_Group)
@@ -194,108 +195,8 @@ def reports() -> None:
     """Reports: bulk import."""
 
 
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint=option)
-        pairs[key] = rest
-    return pairs
-
-
-def _print_import(report: ImportReport, out: Path | None) -> None:
-    click.echo(
-        f"{report.rows} rows: {report.created} created, {report.duplicates} duplicates, "
-        f"{report.refused} refused"
-    )
-    refused = [o for o in report.outcomes if o.outcome == "rejected"]
-    for o in refused[:50]:
-        click.echo(f"  row {o.row}: {'; '.join(o.reasons)}")
-    if len(refused) > 50:
-        click.echo(f"  ... and {len(refused) - 50} more refused rows")
-    if out is not None:
-        import csv
-
-        with out.open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["row", "outcome", "id", "reasons"])
-            writer.writerows(
-                (o.row, o.outcome, o.id or "", "; ".join(o.reasons)) for o in report.outcomes
-            )
-        click.echo(f"row-by-row report written to {out}")
-
-
-def run_import(
-    settings: Settings, path: Path, mapping: ColumnMapping, out: Path | None = None
-) -> ImportReport:
-    engine = _engine(settings)
-    index = area_store.AreaIndexCache(engine).current()
-    report = import_rows(engine, read_csv(path), mapping, limits=_limits(settings), areas=index)
-    _print_import(report, out)
-    return report
-
-
-@reports.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["service", "litter", "hotspot"]), required=True)
-@click.option("--category", help="Category code for every row.")
-@click.option("--category-column", help="Column with the category of each row.")
-@click.option("--category-value", multiple=True, help="FILE_VALUE=CODE, to map a column's values.")
-@click.option("--lon", "lon_column", help="Longitude column (found by name if not given).")
-@click.option("--lat", "lat_column", help="Latitude column (found by name if not given).")
-@click.option("--observed-at", help="RFC 3339 time for every row (default: now).")
-@click.option("--observed-column", help="Column with each row's RFC 3339 observation time.")
-@click.option("--description-column")
-@click.option("--attribute", multiple=True, help="NAME=COLUMN: an attribute from a column.")
-@click.option("--set", "constants", multiple=True, help="NAME=JSON: an attribute for every row.")
-@click.option("--campaign", help="Campaign slug for every row.")
-@click.option(
-    "--report",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the outcome of every row to this CSV.",
-)
-@click.pass_obj
-def reports_import(
-    settings: Settings,
-    path: Path,
-    kind: str,
-    category: str | None,
-    category_column: str | None,
-    category_value: tuple[str, ...],
-    lon_column: str | None,
-    lat_column: str | None,
-    observed_at: str | None,
-    observed_column: str | None,
-    description_column: str | None,
-    attribute: tuple[str, ...],
-    constants: tuple[str, ...],
-    campaign: str | None,
-    out: Path | None,
-) -> None:
-    """Import reports from a CSV file with a column mapping; every row is accounted for."""
-    if not category and not category_column:
-        raise click.UsageError("give --category or --category-column")
-    try:
-        fixed = {k: json.loads(v) for k, v in _pairs(constants, "--set").items()}
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint="--set") from None
-    mapping = ColumnMapping(
-        kind=kind,
-        category=category,
-        category_column=category_column,
-        category_values=_pairs(category_value, "--category-value"),
-        lon_column=lon_column,
-        lat_column=lat_column,
-        observed_at=observed_at,
-        observed_column=observed_column,
-        description_column=description_column,
-        campaign=campaign,
-        attributes=_pairs(attribute, "--attribute"),
-        constants=fixed,
-    )
-    run_import(settings, path, mapping, out)
+# `reports import` lives in its own module (every format, presets, column mappings).
+reports.add_command(cli_import.reports_import)
 
 
 @main.command()
@@ -361,6 +262,16 @@ def demo(
     facilities = facilities or _first_existing(SHARED_DATA / "ghana_health_facilities.csv")
     if facilities is not None:
         click.echo(f"importing real health facilities from {facilities.name}")
+        # Its rows name this campaign; stored, they are not flagged `unknown_campaign`.
+        with engine.begin() as conn:
+            campaign_store.save_campaign(
+                conn,
+                slug=demo_data.GHANA_FACILITIES.campaign,
+                title="Ghana health facility list (2016)",
+                kind="service",
+                categories=["health_facility"],
+                description="The Ghana Open Data Initiative's list of health facilities.",
+            )
         run_import(settings, facilities, demo_data.GHANA_FACILITIES)
 
 
@@ -414,3 +325,8 @@ def keys_revoke(settings: Settings, key: str) -> None:
     if not done:
         raise click.ClickException(f"no active key {key!r}; see `civicmap keys list`")
     click.echo(f"revoked {done} key")
+
+
+# Official facility lists and population (coverage analysis) live in their own module.
+main.add_command(cli_coverage.facilities)
+main.add_command(cli_coverage.population)

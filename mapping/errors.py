@@ -52,3 +52,15 @@ class RateLimited(CivicMapError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class TooLarge(InvalidInput):
+    """Content over a size cap (bytes or pixels)."""
+
+    title = "Content too large"
+
+
+class UnsupportedMedia(InvalidInput):
+    """Content of a type that is not accepted (e.g. a photo that is not JPEG, PNG or WebP)."""
+
+    title = "Unsupported media type"

@@ -8,9 +8,14 @@ arithmetic, which makes aggregation to any resolution an integer GROUP BY.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import h3
+import numpy as np
+import shapely
+from h3.api import basic_int as _h3int
+from shapely.geometry.base import BaseGeometry
 
 STORED_RESOLUTION = 15
 _RES_SHIFT = 52
@@ -70,3 +75,169 @@ def edge_length_km(resolution: int) -> float:
 
 def pentagons(resolution: int) -> Iterable[int]:
     return (h3.str_to_int(c) for c in h3.get_pentagons(resolution))
+
+
+# Bulk operations for analyses over many cells (coverage, hotspots). Cells travel as numpy
+# uint64 arrays; coordinates as separate lon and lat float arrays, lon first like everywhere else.
+
+_DIGIT_BITS = 3
+
+
+def children(cells: np.ndarray, resolution: int) -> np.ndarray:
+    """Every descendant at `resolution` of `cells` (uint64, all of one coarser resolution).
+
+    Hexagons' children come from bit arithmetic alone (digits below the parent's resolution run
+    through 0..6); pentagons, which lack the digit-1 subsequence, ask h3.
+    """
+    cells = np.asarray(cells, dtype=np.uint64)
+    if cells.size == 0:
+        return cells
+    coarse = resolution_of(int(cells[0]))
+    if resolution < coarse:
+        raise ValueError(f"resolution {resolution} is coarser than the cells' {coarse}")
+    pentagon = np.fromiter((h3.is_pentagon(h3.int_to_str(int(c))) for c in cells), bool)
+    hexagons = cells[~pentagon]
+    digits = np.zeros(1, dtype=np.uint64)
+    clear = 0
+    for r in range(coarse + 1, resolution + 1):
+        shift = _DIGIT_BITS * (15 - r)
+        clear |= 7 << shift
+        steps = np.arange(7, dtype=np.uint64) << np.uint64(shift)
+        digits = (digits[:, None] | steps[None, :]).ravel()
+    keep = np.uint64(~(_RES_MASK | clear) & 0xFFFFFFFFFFFFFFFF)
+    base = (hexagons & keep) | np.uint64(resolution << _RES_SHIFT)
+    out = (base[:, None] | digits[None, :]).ravel()
+    if pentagon.any():
+        extra = [
+            h3.str_to_int(k)
+            for p in cells[pentagon]
+            for k in h3.cell_to_children(h3.int_to_str(int(p)), resolution)
+        ]
+        out = np.concatenate([out, np.array(extra, dtype=np.uint64)])
+    return out
+
+
+def centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The centres of `cells` as (lon, lat) arrays in WGS84 degrees.
+
+    h3-py has no vectorised call: this is one C call per cell (about 1.5 us each), the cost
+    that coverage's grid cache exists to pay once.
+    """
+    to_latlng = _h3int.cell_to_latlng
+    flat = np.fromiter(
+        itertools.chain.from_iterable(map(to_latlng, np.asarray(cells).tolist())),
+        dtype=float,
+        count=2 * len(cells),
+    )
+    return flat[1::2].copy(), flat[0::2].copy()
+
+
+def fill(polygon: BaseGeometry, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells at `resolution` whose centre lies in `polygon` (WGS84, lon/lat), as h3's
+    polygon_to_cells answers, with their centres: (cells, lon, lat), cells sorted.
+
+    h3's own fill tests every candidate cell against every vertex, which takes seconds for a
+    country at resolution 8. Here the polygon is covered at a coarser resolution (cells that
+    overlap it, plus one ring, since descendants reach a little beyond their ancestor), their
+    descendants are enumerated by bit arithmetic, and their centres tested in one vectorised,
+    indexed shapely call.
+    """
+    if polygon.is_empty:
+        empty = np.zeros(0)
+        return np.zeros(0, dtype=np.uint64), empty, empty
+    coarse_res = max(resolution - 2, 0)
+    shape = h3.geo_to_h3shape(polygon)
+    overlap = _h3int.h3shape_to_cells_experimental(shape, coarse_res, contain="overlap")
+    ring = {c for cell in overlap for c in _h3int.grid_disk(cell, 1)}
+    coarse = np.fromiter(ring, dtype=np.uint64, count=len(ring))
+    candidates = np.unique(children(coarse, resolution))
+    lon, lat = centres(candidates)
+    shapely.prepare(polygon)
+    inside = shapely.contains_xy(polygon, lon, lat)
+    return candidates[inside], lon[inside], lat[inside]
+
+
+def neighbour_pairs(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted `cells`, the index pairs (i, j) with cells[j] within `k` steps of cells[i]
+    (grid_disk, the cell itself included), keeping only neighbours that are in `cells`."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    disks = [_h3int.grid_disk(c, k) for c in cells.tolist()]
+    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=len(disks))
+    flat = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.uint64, count=sizes.sum())
+    focal = np.repeat(np.arange(len(cells)), sizes)
+    found = lookup(cells, flat)
+    known = found >= 0
+    return focal[known], found[known]
+
+
+def boundaries(cells: np.ndarray, decimals: int = 6) -> list[list[list[float]]]:
+    """`boundary` of many cells, coordinates rounded to `decimals` (6: about 0.1 m), which
+    halves the size of a JSON answer. Rings of one length are converted as one array."""
+    raw = [_h3int.cell_to_boundary(c) for c in np.asarray(cells).tolist()]
+    sizes = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    rings: list[list[list[float]]] = [[] for _ in raw]
+    for size in np.unique(sizes).tolist():
+        members = np.flatnonzero(sizes == size).tolist()
+        latlng = np.array([raw[i] for i in members], dtype=float).reshape(-1, size, 2)
+        lonlat = np.round(latlng[:, :, ::-1], decimals)
+        closed = np.concatenate([lonlat, lonlat[:, :1]], axis=1).tolist()
+        for i, ring in zip(members, closed, strict=True):
+            rings[i] = ring
+    return rings
+
+
+def disk(cell: int, k: int) -> list[int]:
+    """The cells within `k` steps of `cell` (grid_disk), the cell itself included."""
+    return list(_h3int.grid_disk(cell, k))
+
+
+def lookup(sorted_cells: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """The index of each of `cells` in `sorted_cells`, or -1 where it is not there."""
+    if len(sorted_cells) == 0:
+        return np.full(len(cells), -1, dtype=np.int64)
+    pos = np.searchsorted(sorted_cells, cells)
+    pos[pos >= len(sorted_cells)] = 0
+    return np.where(sorted_cells[pos] == cells, pos, -1)
+
+
+def parents(cells: np.ndarray, resolution: int) -> np.ndarray:
+    """`parent` for an array of cells (uint64), by the same bit arithmetic."""
+    fill_bits = (resolution << _RES_SHIFT) | ((1 << _DIGIT_BITS * (15 - resolution)) - 1)
+    keep = np.uint64(~_RES_MASK & 0xFFFFFFFFFFFFFFFF)
+    return (np.asarray(cells, dtype=np.uint64) & keep) | np.uint64(fill_bits)
+
+
+def hexagon_area_km2(resolution: int) -> float:
+    """The average area of a cell at `resolution`, in square kilometres."""
+    return float(h3.average_hexagon_area(resolution, unit="km^2"))
+
+
+# Tracks (observer effort): the cells a walked line passes through.
+
+
+def distance_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
+    """The great-circle distance in metres between two WGS84 points (lon, lat order)."""
+    return float(h3.great_circle_distance((lat0, lon0), (lat1, lon1), unit="m"))
+
+
+def track_cells(lons: Sequence[float], lats: Sequence[float], resolution: int) -> list[int]:
+    """The cells at `resolution` that a track through the points (lon, lat) passes, each once,
+    in the order the track first enters them.
+
+    Each segment is sampled every half edge length, which is finer than a cell is wide, so no
+    cell the line crosses is skipped except where it only grazes a corner. (h3's grid_path_cells
+    would draw a grid line between the ends' cells, not the line itself, and fails across
+    icosahedron faces.)
+    """
+    if len(lons) != len(lats) or not lons:
+        raise ValueError("a track needs as many longitudes as latitudes, at least one")
+    step = 500 * edge_length_km(resolution)
+    seen: dict[int, None] = {cell_at(lons[0], lats[0], resolution): None}
+    for i in range(1, len(lons)):
+        lon0, lat0, lon1, lat1 = lons[i - 1], lats[i - 1], lons[i], lats[i]
+        samples = max(1, int(distance_m(lon0, lat0, lon1, lat1) // step) + 1)
+        for k in range(1, samples + 1):
+            t = k / samples
+            lon, lat = lon0 + t * (lon1 - lon0), lat0 + t * (lat1 - lat0)
+            seen.setdefault(cell_at(lon, lat, resolution), None)
+    return list(seen)

@@ -19,9 +19,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Connection, Engine
 
-from mapping import hexgrid
+from mapping import campaigns, hexgrid, webhooks
 from mapping.areas import AreaIndex
 from mapping.errors import Conflict, ErrorItem, InvalidInput
+from mapping.photos import PhotoUpload
 from mapping.schemas import (
     ATTRIBUTES_BY_KIND,
     HotspotAttributes,
@@ -32,6 +33,7 @@ from mapping.schemas import (
 )
 from mapping.settings import Settings
 from mapping.storage import dialect
+from mapping.storage import photos as photo_store
 from mapping.storage import reports as store
 from mapping.taxonomy import category_codes, litter_materials
 
@@ -146,7 +148,11 @@ def validate_feature(obj: Any, *, limits: Limits, now: datetime) -> ValidReport:
 
 def client_id_for(report: ValidReport, idempotency_key: str | None) -> uuid.UUID:
     """The report's client id: its own, the Idempotency-Key's, or a new one."""
-    own = report.feature.properties.client_id
+    return resolve_client_id(report.feature.properties.client_id, idempotency_key)
+
+
+def resolve_client_id(own: uuid.UUID | None, idempotency_key: str | None) -> uuid.UUID:
+    """A submission's client id from its own `client_id` and the Idempotency-Key header."""
     if idempotency_key is None:
         return own or uuid.uuid4()
     try:
@@ -161,13 +167,18 @@ def client_id_for(report: ValidReport, idempotency_key: str | None) -> uuid.UUID
     return from_key
 
 
-def content_hash(report: ValidReport) -> str:
-    """A fingerprint of what the client said, to tell a replay from a conflicting reuse of an id."""
-    content = {
+def content_hash(report: ValidReport, photo_digests: Sequence[str] = ()) -> str:
+    """A fingerprint of what the client said, to tell a replay from a conflicting reuse of an id.
+
+    The photos count by their SHA-256 as sent; a report without photos hashes as it always did.
+    """
+    content: dict[str, Any] = {
         "coordinates": report.feature.geometry.coordinates,
         "properties": report.feature.properties.model_dump(mode="json", exclude={"client_id"}),
         "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
     }
+    if photo_digests:
+        content["photos"] = list(photo_digests)
     encoded = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -288,11 +299,13 @@ def submit_report(
     areas: AreaIndex | None = None,
     submitter: str | None = None,
     now: datetime | None = None,
+    photos: PhotoUpload | None = None,
 ) -> Submission:
     """Store one report, or find it again when the same submission is replayed.
 
     Raises InvalidInput when the report breaks a rule, Conflict when its client id was used for
     other content. A new report comes back with its receipt, which is stored only as a hash.
+    With `photos`, the report is stored with all its photos or not at all (mapping.photos).
     """
     now = now or datetime.now(UTC)
     report = validate_feature(obj, limits=limits, now=now)
@@ -301,21 +314,46 @@ def submit_report(
     place_in_areas([row], [(report.feature.lon, report.feature.lat)], areas)
     receipt = secrets.token_urlsafe(24)
     row["receipt_hash"] = hash_secret(receipt)
-    with engine.begin() as conn:
-        inserted = store.insert_rows(conn, [row])
-        _flag_after_insert(conn, list(inserted.values()), limits)
-        if inserted and submitter is not None:
-            since = now - timedelta(seconds=limits.burst_window_s)
-            if store.recent_from(conn, submitter, since) > limits.burst_reports:
-                store.add_flag(conn, list(inserted.values()), "burst")
+    if photos is not None:
+        row["content_hash"] = content_hash(report, photos.digests())
+        row["photo_count"] = len(photos.files)
+        # A replay is answered before any photo is decoded or written.
+        with engine.connect() as conn:
+            earlier = store.get_by_client_id(conn, client_id)
+        if earlier is not None:
+            return _replayed(earlier, row)
+        photos.save(row["id"])
+    try:
+        with engine.begin() as conn:
+            campaigns.flag_reports(conn, [row])
+            inserted = store.insert_rows(conn, [row])
+            if inserted and photos is not None:
+                photo_store.insert_photos(conn, photos.rows(row["id"], now))
+            _flag_after_insert(conn, list(inserted.values()), limits)
+            if inserted and submitter is not None:
+                since = now - timedelta(seconds=limits.burst_window_s)
+                if store.recent_from(conn, submitter, since) > limits.burst_reports:
+                    store.add_flag(conn, list(inserted.values()), "burst")
+            webhooks.enqueue_reports(conn, [row] if inserted else [], now=now)
+    except BaseException:
+        if photos is not None:
+            photos.discard()
+        raise
+    if not inserted and photos is not None:
+        photos.discard()
     with engine.connect() as conn:
         stored = store.get_by_client_id(conn, client_id)
     if stored is None:  # pragma: no cover - the insert or the earlier row must be there
         raise RuntimeError("report vanished between insert and read")
     if inserted:
         return Submission("created", stored, receipt)
+    return _replayed(stored, row)
+
+
+def _replayed(stored: Mapping[Any, Any], row: Mapping[str, Any]) -> Submission:
+    """The answer to a submission whose client id is stored: the same report, or a conflict."""
     if stored["content_hash"] != row["content_hash"]:
-        raise _conflict(client_id)
+        raise _conflict(stored["client_id"])
     return Submission("duplicate", stored)
 
 
@@ -372,9 +410,12 @@ def submit_batch(
     place_in_areas([row for _, row in rows.values()], points, areas)
 
     with engine.begin() as conn:
+        campaigns.flag_reports(conn, [row for _, row in rows.values()])
         inserted = store.insert_rows(conn, [row for _, row in rows.values()])
         earlier = store.ids_by_client_id(conn, [cid for cid in rows if cid not in inserted])
         _flag_after_insert(conn, list(inserted.values()), limits)
+        new_rows = [row for cid, (_, row) in rows.items() if cid in inserted]
+        webhooks.enqueue_reports(conn, new_rows, now=now)
 
     for client_id, (index, row) in rows.items():
         stored = earlier.get(client_id)

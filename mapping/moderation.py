@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import Engine, RowMapping
 
+from mapping import webhooks
 from mapping.errors import ErrorItem, InvalidInput, NotFound
 from mapping.keys import Principal
 from mapping.storage import reports as report_store
@@ -84,5 +86,8 @@ def moderate(
             note=change.note,
         )
         updated = report_store.get_report(conn, report_id)
-    assert updated is not None
+        assert updated is not None
+        # Subscribers see status and duplicate_of, not the note: only those changes are news.
+        if "status" in values or "duplicate_of" in values:
+            webhooks.enqueue_change(conn, row, updated, now=datetime.now(UTC))
     return updated

@@ -8,14 +8,12 @@ published parts gives a hidden count away.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-import shapely.geometry
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -23,7 +21,7 @@ from mapping import aggregate, indicators
 from mapping.publish import rfc3339
 from mapping.storage import areas as area_store
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery, report_filters
-from mapping.storage.tables import reports
+from mapping.storage.tables import areas, reports
 from mapping.suppress import protect
 from mapping.taxonomy import KINDS
 
@@ -51,7 +49,7 @@ def headline_counts(conn: Connection, *, threshold: int) -> dict[str, Any]:
 
 
 def area_figures(
-    conn: Connection, area: Mapping[str, Any], *, threshold: int, q: ReportQuery | None = None
+    conn: Connection, area: Mapping[Any, Any], *, threshold: int, q: ReportQuery | None = None
 ) -> dict[str, Any]:
     """One area's published counts (as in the area aggregates) and its SDG indicators."""
     q = q or ReportQuery()
@@ -100,8 +98,8 @@ def monthly_trend(
     first_year, first_month = keys[0]
     since = datetime(first_year, first_month, 1, tzinfo=UTC)
     counts = _month_counts(conn, q, since)
-    reported = {key: counts.get(key, (0, 0, 0))[0] for key in keys}
-    rated = {key: counts.get(key, (0, 0, 0))[1] for key in keys}
+    reported: dict[Hashable, int] = {key: counts.get(key, (0, 0, 0))[0] for key in keys}
+    rated: dict[Hashable, int] = {key: counts.get(key, (0, 0, 0))[1] for key in keys}
     hidden_reports, hidden_rated = protect(reported, threshold), protect(rated, threshold)
     trend = []
     for key in keys:
@@ -155,15 +153,26 @@ def _day(value: datetime | RowMapping | None) -> str | None:
     return rfc3339(value)[:10]
 
 
+def coarsest_areas(conn: Connection) -> list[dict[str, str]]:
+    """Code and name of every area of the coarsest level stored, for lists of scorecards."""
+    levels = area_store.levels(conn)
+    if not levels:
+        return []
+    return [
+        {"code": a["code"], "name": a["name"]} for a in area_store.list_areas(conn, level=levels[0])
+    ]
+
+
 def areas_extent(conn: Connection) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """((south, west), (north, east)) of the stored areas of the coarsest level, for opening a
-    map on them; None when no areas are stored."""
+    map on them; None when no areas are stored. Only envelopes leave the database, so this
+    stays cheap however detailed the outlines are."""
     levels = area_store.levels(conn)
     if not levels:
         return None
-    outlines = [
-        shapely.geometry.shape(json.loads(a["display"]))
-        for a in area_store.list_areas(conn, level=levels[0])
-    ]
-    west, south, east, north = shapely.union_all(outlines).bounds
-    return (south, west), (north, east)
+    query = sa.select(sa.func.ST_AsBinary(sa.func.ST_Envelope(areas.c.geom))).where(
+        areas.c.level == levels[0]
+    )
+    envelopes = [shapely.from_wkb(bytes(wkb)) for wkb in conn.scalars(query)]
+    west, south, east, north = shapely.total_bounds(envelopes)
+    return (float(south), float(west)), (float(north), float(east))

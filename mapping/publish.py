@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mapping import hexgrid
+from mapping.storage.reports import PUBLIC_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         "areas": {str(level): code for level, code in _areas(row)},
         "quality": row["quality"],
         "duplicate_of": str(row["duplicate_of"]) if row["duplicate_of"] else None,
+        "photos": photo_links(row, view),
     }
     if row["sensitive"] and not view.exact_locations:
         public_cell = hexgrid.parent(cell, view.public_resolution)
@@ -68,6 +70,24 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": [lon, lat]},
         "properties": properties,
     }
+
+
+def photos_visible(row: Mapping[Any, Any], view: View) -> bool:
+    """Whether `view` may see the report's photos: moderators always; others only those of a
+    public report that is not sensitive (a photo can show where it was taken)."""
+    if view.moderation:
+        return True
+    return not row["sensitive"] and row["status"] in PUBLIC_STATUSES
+
+
+def photo_links(row: Mapping[Any, Any], view: View) -> list[dict[str, str]]:
+    """The URLs of the report's photos and their thumbnails (numbered from 1), as `view` may
+    see them: none where it may not."""
+    count = row.get("photo_count") or 0
+    if not count or not photos_visible(row, view):
+        return []
+    base = f"/api/v1/reports/{row['id']}/photos"
+    return [{"url": f"{base}/{n}", "thumb": f"{base}/{n}/thumb"} for n in range(1, count + 1)]
 
 
 def _areas(row: Mapping[Any, Any]) -> list[tuple[int, str]]:

@@ -6,8 +6,10 @@ takes what it needs as arguments.
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 
@@ -24,6 +26,12 @@ class Settings(BaseSettings):
         20 * MIB, gt=0, description="Largest body of a batch or import request."
     )
     max_batch_features: int = Field(5000, gt=0, description="Most features in one batch.")
+    max_import_bytes: int = Field(
+        100 * MIB,
+        gt=0,
+        description="Largest file `reports import` reads, and largest file unpacked from an "
+        "archive (KMZ, zip) by any import.",
+    )
     page_limit_default: int = Field(1000, gt=0, description="Page size when `limit` is not given.")
     page_limit_max: int = Field(10000, gt=0, description="Largest `limit` a client may ask for.")
     max_text_chars: int = Field(2000, gt=0, description="Longest free-text field, in characters.")
@@ -75,3 +83,72 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `civicmap serve` listens on.")
     port: int = Field(8000, gt=0, lt=65536, description="Port `civicmap serve` listens on.")
+    max_analysis_cells: int = Field(
+        1_000_000,
+        gt=0,
+        description="Most hexagons coverage fills its study area with (400 past it).",
+    )
+    # Campaigns, photos, observer effort and alerts.
+    photo_dir: str = Field(
+        "var/photos", description="Directory that holds stored photos and their thumbnails."
+    )
+    max_photos_per_report: int = Field(3, ge=0, le=10, description="Most photos on one report.")
+    max_photo_bytes: int = Field(8 * MIB, gt=0, description="Largest photo file (413 past it).")
+    max_photo_pixels: int = Field(
+        40_000_000,
+        gt=0,
+        description="Most pixels a photo may decode to (Pillow's decompression-bomb cap).",
+    )
+    photo_max_edge: int = Field(
+        2048, ge=64, description="Stored photos are scaled down to this longest edge (pixels)."
+    )
+    photo_thumb_edge: int = Field(320, ge=16, description="Longest edge of a thumbnail (pixels).")
+    photo_cache_seconds: int = Field(
+        600, ge=0, description="How long caches may keep a public photo (Cache-Control max-age)."
+    )
+    effort_h3_resolution: int = Field(
+        12, ge=7, le=15, description="H3 resolution at which observer effort tracks are stored."
+    )
+    max_effort_track_km: float = Field(
+        50.0, gt=0, description="Longest effort track accepted in one visit (kilometres)."
+    )
+    webhook_worker_interval_s: float = Field(
+        2.0,
+        ge=0,
+        description="How often the in-process webhook worker looks for due deliveries"
+        " (0: no worker in this process).",
+    )
+    webhook_backoff_base_s: float = Field(
+        30.0, gt=0, description="First retry delay of a failed webhook delivery; doubles after."
+    )
+    webhook_backoff_max_s: float = Field(
+        3600.0, gt=0, description="Longest delay between two attempts of one delivery."
+    )
+    webhook_max_attempts: int = Field(
+        10, ge=1, description="Attempts of one webhook delivery before it is marked failed."
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, description="How long one webhook POST may take before it counts as failed."
+    )
+
+    ogc_hex_resolutions: Annotated[list[int], NoDecode] = Field(
+        [4, 6, 8],
+        description="H3 resolutions served as OGC API collections `hexes-r{R}`, comma-separated.",
+    )
+
+    @field_validator("ogc_hex_resolutions", mode="before")
+    @classmethod
+    def _resolutions(cls, value: Any) -> Any:
+        """`4,6,8` from the environment; every resolution in 0..15, each once, in order."""
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", "").split(",") if part]
+        resolutions = sorted({int(v) for v in value})
+        if any(not 0 <= r <= 15 for r in resolutions):
+            raise ValueError("H3 resolutions lie in 0..15")
+        return resolutions
+
+    @property
+    def max_upload_body_bytes(self) -> int:
+        """The body cap of a report sent with photos: the feature's own cap, each photo's, and
+        room for the multipart framing around them."""
+        return self.max_body_bytes + self.max_photos_per_report * self.max_photo_bytes + 64 * 1024

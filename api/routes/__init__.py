@@ -2,7 +2,25 @@
 
 from fastapi import APIRouter
 
-from api.routes import aggregates, areas, health, indicators, reports, status, taxonomy
+from api.routes import (
+    aggregates,
+    areas,
+    campaigns,
+    coverage,
+    effort,
+    feeds,
+    health,
+    hotspots,
+    imports,
+    indicators,
+    ogc,
+    open311,
+    photos,
+    reports,
+    status,
+    taxonomy,
+    webhooks,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(taxonomy.router)
@@ -11,6 +29,16 @@ api_router.include_router(status.router)
 api_router.include_router(areas.router)
 api_router.include_router(aggregates.router)
 api_router.include_router(indicators.router)
+api_router.include_router(coverage.router)
+api_router.include_router(hotspots.router)
+api_router.include_router(campaigns.router)
+api_router.include_router(photos.router)
+api_router.include_router(effort.router)
+api_router.include_router(feeds.router)
+api_router.include_router(webhooks.router)
+api_router.include_router(imports.router)
 
 root_router = APIRouter()
 root_router.include_router(health.router)
+root_router.include_router(ogc.router)
+root_router.include_router(open311.router)

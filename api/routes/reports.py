@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import RowMapping
 
-from api import params
+from api import downloads, multipart, params
 from api.auth import PUBLIC, PrincipalDep, ViewDep, WriterDep, requires, role_doc
 from api.body import read_json
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
@@ -18,9 +19,11 @@ from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
 from mapping import ingest, moderation
 from mapping.errors import NotFound
+from mapping.export.reports import ReportPages
 from mapping.keys import Principal
 from mapping.publish import report_feature, rfc3339
 from mapping.schemas import ReportCollection, ReportFeature
+from mapping.storage import report_pages
 from mapping.storage import reports as store
 from mapping.storage import trust as trust_store
 
@@ -37,7 +40,11 @@ LIST_METHOD = (
     response_class=GeoJSONResponse,
     status_code=201,
     summary="Submit one report (201), or replay one already stored (200)",
-    openapi_extra={**body(ReportFeature, "A GeoJSON Feature with a Point geometry."), **PUBLIC},
+    description="JSON, or multipart/form-data with a `feature` part and up to 3 `photo` parts.",
+    openapi_extra={
+        **multipart.with_form(body(ReportFeature, "A GeoJSON Feature with a Point geometry.")),
+        **PUBLIC,
+    },
     responses={
         200: {"description": "The same submission again: the stored report"},
         409: {"description": "The client_id was used for other content"},
@@ -50,9 +57,10 @@ async def create_report(
     view: ViewDep,
     areas: AreasDep,
     submitter: WriterDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    obj = await read_json(request)
+    obj, photos = await multipart.read_submission(request, settings)
 
     def submit() -> ingest.Submission:
         return ingest.submit_report(
@@ -62,6 +70,7 @@ async def create_report(
             idempotency_key=idempotency_key,
             areas=areas.current(),
             submitter=submitter,
+            photos=photos,
         )
 
     submission = await run_in_threadpool(submit)
@@ -109,6 +118,9 @@ async def create_reports_batch(
     "",
     response_class=GeoJSONResponse,
     summary="Reports as a GeoJSON FeatureCollection, paged by `next` links",
+    description="With `format` (csv, gpkg, kml, geojson) the answer is a download of every "
+    "report the filters select from `cursor` on, not one page; `limit` then caps it, and its "
+    "`next` link (also in a `Link` header) is the one the page of that `limit` would give.",
     openapi_extra=PUBLIC,
 )
 def list_reports(
@@ -120,24 +132,35 @@ def list_reports(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Response:
+    size = params.check_limit(
+        limit, default=settings.page_limit_default, maximum=settings.page_limit_max
+    )
     query = replace(
         filters.query,
-        limit=params.check_limit(
-            limit, default=settings.page_limit_default, maximum=settings.page_limit_max
-        ),
+        limit=size,
         after=params.decode_cursor(cursor),
         generalise_to=None if view.exact_locations else view.public_resolution,
     )
-    with engine.connect() as conn:
-        rows, resume = store.list_reports(conn, query)
+    applied: dict[str, Any] = dict(filters.applied)
+    features: Iterable[dict[str, Any]]
+    if downloads.requested_format(request) is not None:
+        with engine.connect() as conn:
+            through, more = report_pages.download_bound(conn, query, limit and size)
+        features = ReportPages(engine, query, view, through, settings.page_limit_default)
+        resume = through if more else None
+        applied.update({k: v for k, v in (("limit", limit), ("cursor", cursor)) if v})
+    else:
+        with engine.connect() as conn:
+            rows, resume = store.list_reports(conn, query)
+        features = [report_feature(row, view) for row in rows]
     next_url = None
     if resume is not None:
         next_url = str(request.url.include_query_params(cursor=params.encode_cursor(resume)))
     return feature_collection(
         request,
-        [report_feature(row, view) for row in rows],
+        features,
         settings=settings,
-        filters=filters.applied,
+        filters=applied,
         method=LIST_METHOD,
         next_url=next_url,
     )

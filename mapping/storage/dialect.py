@@ -122,10 +122,12 @@ def within_boxes(
     clauses: list[sa.ColumnElement[bool]] = []
     for minx, miny, maxx, maxy in boxes:
         if is_sqlite(bind):
+            # Unique parameters: two boxes in one query must not share `:x0` and its value.
+            values = {"t": table.name, "g": geom, "x0": minx, "y0": miny, "x1": maxx, "y1": maxy}
             frame = sa.text(
                 "SELECT ROWID FROM SpatialIndex WHERE f_table_name = :t AND "
                 "f_geometry_column = :g AND search_frame = BuildMbr(:x0, :y0, :x1, :y1, 4326)"
-            ).bindparams(t=table.name, g=geom, x0=minx, y0=miny, x1=maxx, y1=maxy)
+            ).bindparams(*(sa.bindparam(k, v, unique=True) for k, v in values.items()))
             rowid: sa.ColumnElement[int] = sa.literal_column(f"{table.name}.rowid")
             clauses.append(rowid.in_(frame.columns(sa.column("rowid", sa.Integer))))
         else:

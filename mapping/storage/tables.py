@@ -51,6 +51,9 @@ reports = sa.Table(
     # counts; never published.
     sa.Column("submitter", sa.String(32)),
     sa.Column("duplicate_of", sa.Uuid()),
+    # How many photos the report carries (report_photos holds them), so that listing reports
+    # needs no join to give their URLs.
+    sa.Column("photo_count", sa.SmallInteger(), nullable=False, default=0, server_default="0"),
 )
 
 areas = sa.Table(
@@ -149,4 +152,86 @@ population = sa.Table(
     sa.Column("h3", sa.BigInteger(), nullable=False),
     sa.Column("population", sa.Float(), nullable=False),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Photos of reports, re-encoded and stripped of metadata; the bytes live in a PhotoStore under
+# `key` and `thumb_key`. `n` counts from 1, as in the URLs.
+report_photos = sa.Table(
+    "report_photos",
+    metadata,
+    sa.Column("report_id", sa.Uuid(), primary_key=True),
+    sa.Column("n", sa.SmallInteger(), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("thumb_key", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(32), nullable=False),
+    sa.Column("width", sa.Integer(), nullable=False),
+    sa.Column("height", sa.Integer(), nullable=False),
+    sa.Column("bytes", sa.Integer(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Observer effort: someone looked (found something or not). The track is kept as GeoJSON for
+# the record; aggregates read only the H3 cells it crossed (effort_cells).
+effort_visits = sa.Table(
+    "effort_visits",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("client_id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("campaign", sa.String(64)),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("geometry", Json, nullable=False),
+    sa.Column("length_m", sa.Float(), nullable=False),
+    sa.Column("cell_count", sa.Integer(), nullable=False),
+    sa.Column("quality", Json, nullable=False),
+    sa.Column("submitter", sa.String(32)),
+)
+
+# One row per visit and cell it touched, at the effort resolution, with the areas holding the
+# cell's centre: effort per hexagon or area is a COUNT(DISTINCT visit) GROUP BY.
+effort_cells = sa.Table(
+    "effort_cells",
+    metadata,
+    sa.Column("visit_seq", sa.BigInteger(), primary_key=True),
+    sa.Column("h3", sa.BigInteger(), primary_key=True),
+    *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    # Kept as given: signing needs the secret itself, not a hash of it.
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("filter", Json, nullable=False),
+    sa.Column("description", sa.String(200)),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The outbox: a row per (webhook, report event), written in the report's own transaction and
+# sent later by a worker that claims due rows with a lease.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("webhook_id", sa.Uuid(), nullable=False),
+    sa.Column("report_id", sa.Uuid(), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("last_status_code", sa.Integer()),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("log", Json, nullable=False),
 )

@@ -377,9 +377,12 @@ def test_lon_lat_order_and_h3_cell_survive_a_round_trip(client, lon, lat):
     assert fetched["properties"]["h3"] == h3.latlng_to_cell(lat, lon, 15)
     listed = client.get(
         "/api/v1/reports",
-        params={"bbox": f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}"},
+        params={"bbox": f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}", "limit": 10000},
     )
-    assert created["id"] in [f["id"] for f in listed.json()["features"]]
+    found = listed.json()["features"]
+    assert created["id"] in [f["id"] for f in found]
+    # ...and nothing outside the box.
+    assert all(abs(f["geometry"]["coordinates"][0] - lon) <= 0.001 for f in found)
 
 
 def test_sensitive_reports_are_public_only_as_their_cell(client, settings):
