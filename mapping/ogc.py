@@ -12,7 +12,6 @@ fields), so every feature has the same fields whatever page it comes on.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -28,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from mapping import aggregate, hexgrid
 from mapping.errors import NotFound
-from mapping.publish import View, report_feature, rfc3339
+from mapping.publish import View, area_feature, report_feature, rfc3339
 from mapping.storage import areas as area_store
 from mapping.storage import report_pages
 from mapping.storage import reports as store
@@ -219,23 +218,8 @@ def _compute(
     return features
 
 
-def _area_feature(area: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": area["code"],
-        "geometry": json.loads(area["display"]),
-        "properties": {
-            "code": area["code"],
-            "name": area["name"],
-            "level": area["level"],
-            "parent": area["parent"],
-            "updated_at": rfc3339(area["updated_at"]),
-        },
-    }
-
-
 def _areas(conn: Connection, boxes: Sequence[Box]) -> list[dict[str, Any]]:
-    features = [_area_feature(a) for a in area_store.list_areas(conn)]
+    features = [area_feature(a) for a in area_store.list_areas(conn)]
     if not boxes:
         return features
     window = shapely.union_all([shapely.box(*b) for b in boxes])
@@ -259,7 +243,7 @@ def item(conn: Connection, collection: Collection, fid: str, analysis: Analysis)
         area = area_store.get_area(conn, fid)
         if area is None:
             raise missing
-        return _area_feature(area)
+        return area_feature(area)
     try:
         cell = hexgrid.from_str(fid)
     except ValueError:

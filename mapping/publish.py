@@ -7,6 +7,7 @@ planners get a view with exact locations.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,4 +109,20 @@ def collection_metadata(
         "suppression_threshold": suppression_threshold,
         "license": license,
         "method": method,
+    }
+
+
+def area_feature(area: Mapping[Any, Any]) -> dict[str, Any]:
+    """A stored area as a GeoJSON Feature with its outline simplified for display."""
+    return {
+        "type": "Feature",
+        "id": area["code"],
+        "geometry": json.loads(area["display"]),
+        "properties": {
+            "code": area["code"],
+            "name": area["name"],
+            "level": area["level"],
+            "parent": area["parent"],
+            "updated_at": rfc3339(area["updated_at"]),
+        },
     }

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -13,28 +12,13 @@ from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
 from mapping import aggregate, indicators
 from mapping.errors import NotFound
-from mapping.publish import rfc3339
+from mapping.publish import area_feature
 from mapping.storage import areas as area_store
 from mapping.storage.tables import reports
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 
 METHOD = "Administrative areas as imported, outlines simplified for display."
-
-
-def _feature(area: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": area["code"],
-        "geometry": json.loads(area["display"]),
-        "properties": {
-            "code": area["code"],
-            "name": area["name"],
-            "level": area["level"],
-            "parent": area["parent"],
-            "updated_at": rfc3339(area["updated_at"]),
-        },
-    }
 
 
 @router.get(
@@ -53,7 +37,7 @@ def list_areas(
         listed = area_store.list_areas(conn, level=level)
     return feature_collection(
         request,
-        [_feature(a) for a in listed],
+        [area_feature(a) for a in listed],
         settings=settings,
         method=METHOD,
         filters={"level": level},
@@ -76,7 +60,7 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         table = indicators.area_indicators(
             conn, query, level=area["level"], threshold=settings.suppression_threshold, code=code
         )
-    feature = _feature(area)
+    feature = area_feature(area)
     threshold = settings.suppression_threshold
     feature["properties"].update(
         aggregate.summarise(unit or aggregate.Unit(code), threshold=threshold)
