@@ -13,7 +13,7 @@ from mapping import demo as demo_data
 from mapping.areas import read_boundaries
 from mapping.boundaries import download
 from mapping.cli_import import run_import
-from mapping.errors import CivicMapError
+from mapping.errors import CivicMapError, Conflict
 from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
@@ -259,6 +259,24 @@ def demo(
         }
         created += ingest.submit_batch(engine, batch, limits=limits, areas=index).created
     click.echo(f"{created} synthetic demo reports stored (campaign {demo_data.DEMO_CAMPAIGN!r})")
+    visits = demo_data.synthetic_visits(
+        outlines,
+        count=max(count // 10, 1),
+        seed=seed,
+        towns=demo_data.read_towns(places) if places.exists() else (),
+        coast=demo_data.read_coast(coast) if coast.exists() else None,
+    )
+    effort_limits = effort.EffortLimits(
+        resolution=settings.effort_h3_resolution, max_track_m=settings.max_effort_track_km * 1000
+    )
+    stored = 0
+    for visit in visits:
+        try:
+            recorded = effort.record_visit(engine, visit, limits=effort_limits, areas=index)
+        except Conflict:
+            continue  # an earlier demo run stored it, with times relative to that day
+        stored += recorded.outcome == "created"
+    click.echo(f"{stored} synthetic observer visits stored")
     facilities = facilities or _first_existing(SHARED_DATA / "ghana_health_facilities.csv")
     if facilities is not None:
         click.echo(f"importing real health facilities from {facilities.name}")

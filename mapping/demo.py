@@ -2,7 +2,8 @@
 
 Everything made here carries the campaign `demo` (stored as a demo campaign) and a description
 that says it is synthetic. Client ids derive from the seed, so running the demo again adds
-nothing.
+nothing. Besides reports, the demo records observer visits (walks along the coast, stops in
+towns), so the map can show where people looked and found nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.ops
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -171,6 +173,67 @@ def synthetic_reports(
             }
         )
     return features
+
+
+def synthetic_visits(
+    areas: Sequence[BaseGeometry],
+    *,
+    count: int,
+    seed: int = 7,
+    towns: Sequence[Town] = (),
+    coast: BaseGeometry | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """`count` effort Features inside `areas`: litter walks of 0.5 to 3 km along the coast
+    (most of the coast walked finds nothing the litter reports record), and stops by people
+    rating services or checking hotspots, in towns or anywhere."""
+    rng = np.random.default_rng([seed, 1])
+    now = now or datetime.now(UTC)
+    sampler = _Sampler(shapely.union_all(list(areas)), rng)
+    weights = np.sqrt([t.population for t in towns]) if towns else np.ones(0)
+    lines = list(getattr(coast, "geoms", [coast])) if coast is not None else []
+    lengths = np.array([line.length for line in lines])
+    visits = []
+    for i in range(count):
+        started = now - timedelta(days=float(rng.uniform(1, 365)))
+        if lines and rng.random() < 0.6:
+            kind = "litter"
+            line = lines[rng.choice(len(lines), p=lengths / lengths.sum())]
+            walk = float(rng.uniform(0.005, 0.027))  # 0.5 to 3 km, in degrees near the equator
+            start = float(rng.uniform(0, max(line.length - walk, 0)))
+            track = shapely.ops.substring(line, start, start + walk)
+            coords = [[round(x, 6), round(y, 6)] for x, y in track.coords]
+            geometry: dict[str, Any] = (
+                {"type": "LineString", "coordinates": coords}
+                if len(coords) > 1
+                else {"type": "Point", "coordinates": coords[0]}
+            )
+            minutes = 20 + 25 * walk / 0.009  # about 25 minutes a kilometre
+        else:
+            kind = str(rng.choice(["service", "hotspot"]))
+            if towns:
+                town = towns[rng.choice(len(towns), p=weights / weights.sum())]
+                lon, lat = sampler.near(town.lon, town.lat, 0.08)
+            else:
+                lon, lat = sampler.anywhere()
+            geometry = {"type": "Point", "coordinates": [lon, lat]}
+            minutes = float(rng.uniform(5, 60))
+        visits.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "kind": kind,
+                    "campaign": DEMO_CAMPAIGN,
+                    "started_at": started.isoformat(timespec="seconds"),
+                    "ended_at": (started + timedelta(minutes=minutes)).isoformat(
+                        timespec="seconds"
+                    ),
+                    "client_id": str(uuid.uuid5(DEMO_NAMESPACE, f"{seed}:visit:{i}")),
+                },
+            }
+        )
+    return visits
 
 
 def _reporter(rng: np.random.Generator) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from mapping import ingest
 from mapping.cli import main
-from mapping.storage.tables import reports
+from mapping.storage.tables import effort_visits, reports
 from tests.conftest import make_report
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -164,7 +164,7 @@ def test_facility_csv_import_reports_rows_without_coordinates(run, engine, tmp_p
     assert " 0 created" in again.output
 
 
-def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine):
+def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine, client):
     result = run(
         "demo", "--count", "300", "--facilities", str(SHARED / "ghana_health_facilities.csv")
     )
@@ -181,8 +181,25 @@ def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine):
     assert all(d.startswith("Demo data (synthetic)") for _, d, _ in rows)
     assert all(area is not None for _, _, area in rows)
     assert "synthetic" in title
+    # Observer visits too, so the map can tell "looked, found nothing" from "never looked".
+    with engine.connect() as conn:
+        visits = conn.execute(
+            sa.select(effort_visits.c.kind, effort_visits.c.campaign, effort_visits.c.geometry)
+        ).all()
+    assert len(visits) == 30 and {c for _, c, _ in visits} == {"demo"}
+    walks = [g for k, _, g in visits if k == "litter"]
+    assert walks and all(g["type"] == "LineString" for g in walks)
+    hexes = client.get("/api/v1/aggregates/hexes?resolution=6&campaign=demo").json()["features"]
+    looked_found_nothing = [
+        h["properties"]
+        for h in hexes
+        if h["properties"]["reports"] == 0
+        and (h["properties"]["effort"] or h["properties"]["effort_suppressed"])
+    ]
+    assert looked_found_nothing
     again = run("demo", "--count", "300")
     assert "0 synthetic demo reports stored" in again.output
+    assert "0 synthetic observer visits stored" in again.output
 
 
 def test_keys_are_printed_once_stored_hashed_and_revocable(run, engine, client):
