@@ -85,12 +85,14 @@ def database_url(request, tmp_path_factory, postgres_error) -> Iterator[str]:  #
 
 
 @pytest.fixture(scope="module")
-def settings(database_url: str) -> Settings:
-    # Quotas high enough for the tests' traffic; the tests of quotas lower them.
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # Quotas high enough for the tests' traffic; the tests of quotas lower them. Photos go to
+    # a directory of the module's own, never under the checkout.
     return Settings(  # type: ignore[call-arg]
         database_url=database_url,
         anonymous_writes_per_minute=1_000_000,
         key_writes_per_minute=1_000_000,
+        photo_dir=str(tmp_path_factory.mktemp("photos")),
         _env_file=None,
     )
 
