@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from mapping import hexgrid
 from mapping.storage.reports import PUBLIC_STATUSES
@@ -81,14 +82,25 @@ def photos_visible(row: Mapping[Any, Any], view: View) -> bool:
     return not row["sensitive"] and row["status"] in PUBLIC_STATUSES
 
 
-def photo_links(row: Mapping[Any, Any], view: View) -> list[dict[str, str]]:
+def photo_links(
+    row: Mapping[Any, Any], view: View, *, receipt: str | None = None
+) -> list[dict[str, str]]:
     """The URLs of the report's photos and their thumbnails (numbered from 1), as `view` may
-    see them: none where it may not."""
+    see them: none where it may not.
+
+    With `receipt`, which the caller has checked against the report, the links are for the
+    report's sender: every photo, whatever the report's status, each link carrying the receipt
+    (URL-encoded) so that the photo routes let its holder look.
+    """
     count = row.get("photo_count") or 0
-    if not count or not photos_visible(row, view):
+    if not count or not (receipt or photos_visible(row, view)):
         return []
     base = f"/api/v1/reports/{row['id']}/photos"
-    return [{"url": f"{base}/{n}", "thumb": f"{base}/{n}/thumb"} for n in range(1, count + 1)]
+    query = "?" + urlencode({"receipt": receipt}) if receipt else ""
+    return [
+        {"url": f"{base}/{n}{query}", "thumb": f"{base}/{n}/thumb{query}"}
+        for n in range(1, count + 1)
+    ]
 
 
 def _areas(row: Mapping[Any, Any]) -> list[tuple[int, str]]:

@@ -1,7 +1,10 @@
 """The reporter's feedback: what became of a report, for whoever holds its receipt.
 
-A minimal version of `GET /api/v1/reports/{id}/status?receipt=...` (API.md), so that the status
-page has something to read; the issue that owns reporter feedback may replace it.
+`GET /api/v1/reports/{id}/status?receipt=...` (API.md): the report's status and the moderator's
+note, the checks it was flagged by, the indicators of its areas, and its photos. The receipt is
+the only key: an unknown id and a wrong receipt get the same 404. Its holder sees their own
+photos whatever became of the report (sensitive, hidden or rejected included), through links
+that carry the receipt, since the photo routes accept it (api/routes/photos.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from api.responses import FastJSONResponse
 from mapping import overview
 from mapping.errors import NotFound
 from mapping.ingest import hash_secret
-from mapping.publish import rfc3339
+from mapping.publish import View, photo_links, rfc3339
 from mapping.storage import areas as area_store
 from mapping.storage import reports as store
 
@@ -32,7 +35,7 @@ def _matches(row: Any, receipt: str) -> bool:
 
 @router.get(
     "/{report_id}/status",
-    summary="A report's status and its areas' indicators",
+    summary="A report's status, its photos and its areas' indicators",
     openapi_extra={"x-civicmap-role": "the holder of the report's receipt"},
 )
 def read_report_status(
@@ -64,6 +67,7 @@ def read_report_status(
         "observed_at": rfc3339(row["observed_at"]),
         "received_at": rfc3339(row["received_at"]),
         "quality": row["quality"],
+        "photos": photo_links(row, View(), receipt=receipt),
         "areas": areas,
         "suppression_threshold": threshold,
         "license": settings.data_license,
