@@ -21,6 +21,7 @@ from web.templating import static_url
 # key, label in the layer control, shown when the page opens
 LAYERS: tuple[tuple[str, str, bool], ...] = (
     ("hexes", "Hexagons: reports", True),
+    ("effort", "Observer effort: where people looked", False),
     ("areas", "Areas: chosen indicator", False),
     ("service", "Service points", True),
     ("hotspot", "Hotspot reports", False),
@@ -139,7 +140,12 @@ def build_planner_map(
 
 def palettes() -> dict[str, Any]:
     """Colour classes for the browser's legends, from ColorBrewer through branca: five
-    sequential classes per measure, and the Gi* classes from deep red to deep blue."""
+    sequential classes per measure, and the Gi* classes from deep red to deep blue.
+
+    Observer effort: teal (BrBG's green end) for hexagons looked at where nothing was found,
+    purples by reports per visit where something was (the palest left out, since it vanishes
+    over the map), and the darkest purple for the outline of reports with no recorded visit."""
+    purples = color_brewer("Purples", 6)
     return {
         "count": color_brewer("YlOrRd", 5),
         "share": color_brewer("RdYlGn", 5),
@@ -149,4 +155,9 @@ def palettes() -> dict[str, Any]:
         "gistar": color_brewer("RdBu", 7),
         "suppressed": "#9e9e9e",
         "covered": "#1a9850",
+        "effort": {
+            "empty": color_brewer("BrBG", 6)[-1],
+            "found": purples[2:],
+            "unvisited": purples[-1],
+        },
     }

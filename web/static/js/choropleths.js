@@ -45,16 +45,23 @@
     },
     draw: function (body, ctx) {
       var value = function (f) { return f.properties.reports; };
-      var breaks = C.quantiles(body.features.map(value), 5);
-      var drawn = choropleth(body, ctx, value, breaks, ctx.config.palettes.count, function (p) {
+      // Hexagons looked at where nothing was found come with 0 reports: the effort layer draws
+      // them; here they would only pull the quantile classes down to 0.
+      var withReports = body.features.filter(function (f) { return value(f) !== 0; });
+      var empty = body.features.length - withReports.length;
+      var breaks = C.quantiles(withReports.map(value), 5);
+      var shown = { type: "FeatureCollection", features: withReports };
+      var drawn = choropleth(shown, ctx, value, breaks, ctx.config.palettes.count, function (p) {
         return popup("Hexagon " + p.h3, indicatorRows(p), suppressionNote(p, ctx));
       });
       var rows = C.legendRows(breaks, drawn.colours, function (x) { return u.number(x); });
+      var notes = ["Classes: quantiles of the hexagons in view.", filterNote(ctx)];
+      if (empty) notes.push(u.number(empty) + " hexagons looked at where nothing was found are left out here; the layer “Observer effort” shows them.");
       return {
         layer: drawn.layer,
-        count: body.features.length,
+        count: withReports.length,
         legend: legend("Reports per hexagon (H3 resolution " + ctx.hexResolution + ")",
-          rows.concat([suppressedRow(ctx)]), ["Classes: quantiles of the hexagons in view.", filterNote(ctx)], this.lastUrl),
+          rows.concat([suppressedRow(ctx)]), notes, this.lastUrl),
       };
     },
   };

@@ -38,16 +38,19 @@
 
   // ---- legends and popups -------------------------------------------------------------------
 
-  function swatch(colour, extra) {
-    return u.el("span", { class: "swatch" + (extra ? " " + extra : ""), style: "background:" + colour });
+  /** A class's sample: filled with `colour`, or with `outline` a frame of that colour only. */
+  function swatch(colour, extra, outline) {
+    var paint = outline ? "background:transparent;border:2px solid " + colour : "background:" + colour;
+    return u.el("span", { class: "swatch" + (extra ? " " + extra : ""), style: paint });
   }
 
-  /** A legend section: title, class rows, notes, and a link to the very data drawn. */
+  /** A legend section: title, class rows ({colour, label, extra, outline}), notes, and a link
+   * to the very data drawn. */
   function legend(title, rows, notes, dataUrl) {
     return u.el("section", { class: "legend-section" },
       u.el("h3", { text: title }),
       u.el("ul", {}, rows.map(function (r) {
-        return u.el("li", {}, swatch(r.colour, r.extra), " ", r.label);
+        return u.el("li", {}, swatch(r.colour, r.extra, r.outline), " ", r.label);
       })),
       (notes || []).map(function (n) { return u.el("p", { class: "legend-note", text: n }); }),
       dataUrl ? u.el("p", { class: "legend-note" }, u.el("a", { href: dataUrl, text: "This layer's data (GeoJSON)" })) : null);

@@ -1,10 +1,10 @@
 /* The planner map's data layers, in the order of the layer control. Each spec is
  * {key, title, followsView, url(ctx), draw(body, ctx)}; draw returns {layer, count, legend, note}
- * (choropleths.js, report-layers.js, analyses.js; shared parts in layer-kit.js). */
+ * (choropleths.js, effort-layer.js, report-layers.js, analyses.js; shared parts in layer-kit.js). */
 (function () {
   "use strict";
   var CivicMap = (window.CivicMap = window.CivicMap || {});
-  var ORDER = ["hexes", "areas", "service", "hotspot", "litter", "coverage", "hotspots"];
+  var ORDER = ["hexes", "effort", "areas", "service", "hotspot", "litter", "coverage", "hotspots"];
 
   /** H3 resolution whose hexagons are a few dozen pixels wide at Leaflet zoom `z`. */
   function resolutionForZoom(z) {

@@ -37,11 +37,14 @@
 
   function drawClusters(kind, body, ctx) {
     var measure = clusterMeasure(kind), m = MEASURES[measure];
-    var breaks = C.breaksFor(measure, body.features.map(function (f) { return f.properties[measure]; }));
+    var countOf = function (f) { return f.properties[{ service: "services", litter: "surveys", hotspot: "hotspots" }[kind]]; };
+    // Hexagons where observers looked and found nothing come with a count of 0: no bubble.
+    var features = body.features.filter(function (f) { return countOf(f) !== 0; });
+    var breaks = C.breaksFor(measure, features.map(function (f) { return f.properties[measure]; }));
     var colours = C.coloursFor(ctx.config.palettes[m.palette], breaks.length);
     var group = L.layerGroup();
-    body.features.forEach(function (f) {
-      var p = f.properties, count = p[{ service: "services", litter: "surveys", hotspot: "hotspots" }[kind]];
+    features.forEach(function (f) {
+      var p = f.properties, count = countOf(f);
       var i = C.classOf(p[measure], breaks);
       var centre = L.geoJSON(f).getBounds().getCenter();
       var marker = L.marker(centre, { icon: bubbleIcon(count, i < 0 ? ctx.config.palettes.suppressed : colours[i]),
@@ -53,7 +56,7 @@
     rows.push({ colour: ctx.config.palettes.suppressed, label: "no figure: suppressed or too few" });
     var notes = ["Zoomed out, " + KIND_WORDS[kind] + " are grouped by H3 hexagon (resolution " + ctx.clusterResolution +
       "); the number is how many. Zoom in to see each one.", filterNote(ctx)];
-    return { layer: group, count: body.features.length, legend: legend("Colour: " + m.label, rows, notes, null) };
+    return { layer: group, count: features.length, legend: legend("Colour: " + m.label, rows, notes, null) };
   }
 
   function pointColour(kind, props, ctx) {
@@ -99,7 +102,26 @@
       ["Report status", p.status],
       p.location_generalised_to ? ["Location", "shown at its hexagon (" + p.location_generalised_to + ")"] : null,
     ];
-    return popup(KIND_WORDS[kind].replace(/s$/, ""), rows, p.description ? u.el("p", { class: "quote", text: p.description }) : null);
+    return popup(KIND_WORDS[kind].replace(/s$/, ""), rows, [
+      p.description ? u.el("p", { class: "quote", text: p.description }) : null,
+      photoStrip(p.photos),
+    ]);
+  }
+
+  /** Thumbnails of the photos the viewer may see, each a link to the photo full size. Only
+   * links on this server are taken: a photo URL is never a script or another site. */
+  function photoStrip(photos) {
+    var own = (photos || []).filter(function (ph) { return onThisServer(ph.url) && onThisServer(ph.thumb); });
+    if (!own.length) return null;
+    return u.el("ul", { class: "popup-photos" }, own.map(function (ph, i) {
+      var label = "Photo " + (i + 1) + " of this report";
+      return u.el("li", {}, u.el("a", { href: ph.url, target: "_blank", rel: "noopener", title: label + ", full size (opens in a new tab)" },
+        u.el("img", { src: ph.thumb, alt: label, loading: "lazy", width: 72, height: 72 })));
+    }));
+  }
+
+  function onThisServer(url) {
+    return typeof url === "string" && /^\/[^\/\\]/.test(url);
   }
 
   function drawPoints(kind, body, ctx) {

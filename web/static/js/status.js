@@ -47,8 +47,29 @@
         fact("Kind", r.kind), fact("Category", r.category),
         fact("Seen on", (r.observed_at || "").slice(0, 10)), fact("Received on", (r.received_at || "").slice(0, 10))),
       (r.quality || []).length ? u.el("p", { class: "muted", text: "Checks flagged: " + r.quality.join(", ").replace(/_/g, " ") + "." }) : null,
+      photos(r.photos),
       (r.areas || []).map(function (a) { return area(a, r.suppression_threshold); }),
       r.license ? u.el("p", { class: "muted", text: "Figures are published under " + r.license + "." }) : null);
+  }
+
+  /** The sender's own photos: thumbnails, each a link to the photo full size. The links carry
+   * the receipt, which the page's no-referrer policy (and rel=noreferrer) keeps out of Referer. */
+  function photos(list) {
+    var own = (list || []).filter(function (ph) { return onThisServer(ph.url) && onThisServer(ph.thumb); });
+    if (!own.length) return null;
+    return u.el("section", { class: "status-photos" },
+      u.el("h2", { text: "Your photos" }),
+      u.el("ul", { class: "photo-list" }, own.map(function (ph, i) {
+        var label = "Your photo " + (i + 1);
+        return u.el("li", {}, u.el("a", { href: ph.url, target: "_blank", rel: "noopener noreferrer", title: label + ", full size (opens in a new tab)" },
+          u.el("img", { src: ph.thumb, alt: label, loading: "lazy", width: 160, height: 160 })));
+      })),
+      u.el("p", { class: "muted", text: "Stored without their location data. While the report is public and not marked sensitive, " +
+        "anyone can see them on the map; otherwise only you, with this link, and the moderators can." }));
+  }
+
+  function onThisServer(url) {
+    return typeof url === "string" && /^\/[^\/\\]/.test(url);
   }
 
   function fact(label, value) {
