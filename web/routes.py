@@ -99,6 +99,10 @@ def volunteer(request: Request) -> HTMLResponse:
         "tiles": _tiles(settings),
         "maxText": settings.max_text_chars,
         "bounds": bounds,
+        "maxPhotos": settings.max_photos_per_report,
+        "maxPhotoBytes": settings.max_photo_bytes,
+        "photoMaxEdge": settings.photo_max_edge,
+        "maxTrackKm": settings.max_effort_track_km,
     }
     response = _page(request, "report.html", config=config)
     # The service worker keeps its own copy; let it, not the HTTP cache, decide when it is old.

@@ -1,17 +1,23 @@
 /* CivicMap's service worker: keeps the volunteer page and what it needs, so that it opens with
- * no connection. Only /report, our static files and the taxonomy are touched; every other
- * request, and every POST, goes to the network as if there were no service worker. */
+ * no connection. Only /report, our static files, the taxonomy and the list of campaigns are
+ * touched; every other request, and every POST, goes to the network as if there were no
+ * service worker. */
 "use strict";
 var VERSION = {{ version|tojson }};
 var CACHE = "civicmap-" + VERSION;
 var ASSETS = {{ assets|tojson }};
 var PAGE = "/report";
 var TAXONOMY = "/api/v1/taxonomy";
+var CAMPAIGNS = "/api/v1/campaigns";
+var ACTIVE_CAMPAIGNS = CAMPAIGNS + "?active=true";
 var NETWORK_TIMEOUT_MS = 4000;  // on a bad connection, the saved page beats a long wait
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
-    return cache.addAll(ASSETS.concat([PAGE, TAXONOMY]));
+    // The campaigns are a bonus: the page keeps its own copy too, and works without any.
+    return cache.addAll(ASSETS.concat([PAGE, TAXONOMY])).then(function () {
+      return cache.add(ACTIVE_CAMPAIGNS).catch(function () { /* fetched when the page asks */ });
+    });
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -29,6 +35,7 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && url.pathname === PAGE) event.respondWith(networkFirst(request, PAGE));
   else if (url.pathname === TAXONOMY) event.respondWith(networkFirst(request, TAXONOMY));
+  else if (url.pathname === CAMPAIGNS) event.respondWith(networkFirst(request, CAMPAIGNS + url.search));
   else if (url.pathname.indexOf("/static/") === 0) event.respondWith(cacheFirst(request));
 });
 

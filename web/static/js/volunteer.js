@@ -1,5 +1,6 @@
-/* The volunteer page: place a report on the map, fill in what the kind asks for, send it.
- * Sending goes through the outbox, so a report written offline waits on the phone. */
+/* The volunteer page: place a report on the map, fill in what the kind asks for, add photos,
+ * send it; or say "I looked here" (volunteer-effort.js). Sending goes through the outbox, so
+ * whatever is written offline waits on the phone. */
 (function () {
   "use strict";
   var CivicMap = (window.CivicMap = window.CivicMap || {});
@@ -12,18 +13,22 @@
     config = u.readConfig();
     form = document.getElementById("report-form");
     setUpMap();
-    loadTaxonomy().then(function () { showKind(); prefillCampaign(); });
+    CivicMap.campaigns.init({ api: config.api, choose: applyCampaign });
+    loadTaxonomy().then(showKind);
+    CivicMap.photos.init(config);
+    CivicMap.effort.init({ form: form, newClientId: newClientId, maxTrackM: config.maxTrackKm * 1000 });
     form.kind.addEventListener("change", showKind);
     form.lat.addEventListener("change", fromInputs);
     form.lon.addEventListener("change", fromInputs);
     document.getElementById("locate").addEventListener("click", locate);
     document.getElementById("add-item").addEventListener("click", function () { addItemRow(true); });
-    document.getElementById("outbox-send").addEventListener("click", function () { CivicMap.outbox.flush().then(showResults); });
+    document.getElementById("outbox-send").addEventListener("click", function () { CivicMap.outbox.flush(); });
     form.addEventListener("submit", submit);
     form.observed_at.value = localNow();
     CivicMap.outbox.onChange(render);
     render();
-    CivicMap.outbox.start({ api: config.api }).then(showResults);
+    CivicMap.outbox.onSent(showResults);
+    CivicMap.outbox.start({ api: config.api });
     registerServiceWorker();
   }
 
@@ -100,10 +105,19 @@
     return kind === "litter" ? taxonomy.litter_surveys : taxonomy[kind];
   }
 
+  /** The categories offered for `kind`: a chosen campaign's, when it names any of that kind. */
+  function offered(kind) {
+    var all = categoriesOf(kind) || [], campaign = CivicMap.campaigns.chosen();
+    if (!campaign || campaign.kind !== kind || !(campaign.categories || []).length) return all;
+    var some = all.filter(function (c) { return campaign.categories.indexOf(c.code) >= 0; });
+    return some.length ? some : all;
+  }
+
   function showKind() {
-    var kind = form.kind.value, select = form.category;
+    var kind = form.kind.value, select = form.category, was = select.value;
     select.textContent = "";
-    categoriesOf(kind).forEach(function (c) { select.appendChild(u.el("option", { value: c.code, text: c.label })); });
+    offered(kind).forEach(function (c) { select.appendChild(u.el("option", { value: c.code, text: c.label })); });
+    if (Array.prototype.some.call(select.options, function (o) { return o.value === was; })) select.value = was;
     Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (block) {
       var on = block.getAttribute("data-kind") === kind;
       block.hidden = !on;
@@ -134,9 +148,10 @@
     if (focus) select.focus();
   }
 
-  function prefillCampaign() {
-    var campaign = new URLSearchParams(window.location.search).get("campaign");
-    if (campaign) form.campaign.value = campaign;
+  /** A campaign was chosen (or "No campaign", null): its kind, and its categories only. */
+  function applyCampaign(campaign) {
+    if (campaign && campaign.kind !== form.kind.value) form.kind.value = campaign.kind;
+    showKind();
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -188,7 +203,7 @@
       observed_at: new Date(form.observed_at.value).toISOString(),
       client_id: newClientId(),
       accuracy_m: form.accuracy_m.value === "" ? null : Number(form.accuracy_m.value),
-      campaign: form.campaign.value.trim(),
+      campaign: form.campaign.value,
       description: form.description.value.trim(),
       sensitive: form.sensitive.checked,
       attributes: attributes(kind),
@@ -200,17 +215,33 @@
   function submit(e) {
     e.preventDefault();
     if (!form.reportValidity()) return;
-    var f = feature();
+    var button = document.getElementById("send");
+    button.disabled = true;
+    if (CivicMap.photos.busy()) say("wait", "Preparing your photos…");
+    CivicMap.photos.ready().then(function (photos) {
+      var f = feature();
+      return CivicMap.outbox.addReport(f, photos).then(function () { queued(f, photos.length); }, function () {
+        say("bad", "Your photos could not be kept on this phone (its storage may be full, or private browsing blocks it), " +
+          "so the report was not sent yet. Remove the photos to send it without them, or free some space and send again.");
+      });
+    }).then(enable, enable);
+    function enable() { button.disabled = false; }
+  }
+
+  /** The report `f` is in the outbox: count the visit if asked, clear the form, send. */
+  function queued(f, photos) {
     localStorage.setItem(PLACE_KEY, JSON.stringify({ lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0] }));
-    CivicMap.outbox.add(f);
+    var visit = document.getElementById("count-visit").checked && CivicMap.effort.countWithReport(f);
     clearForNext();
+    var what = photos ? "your report and its " + (photos === 1 ? "photo are" : photos + " photos are") : "your report is";
+    if (visit) what += " (with your visit)";
     if (!navigator.onLine) {
-      return say("wait", "No connection: your report is kept on this phone and will be sent when you are back online.");
+      say("wait", "No connection: " + what + " kept on this phone and will be sent when you are back online.");
+      return;
     }
     say("wait", "Sending…");
-    CivicMap.outbox.flush().then(function (results) {
-      showResults(results);
-      if (CivicMap.outbox.count()) say("wait", "Not sent yet: your report is kept on this phone and will be sent when the connection allows.");
+    CivicMap.outbox.flush().then(function () {
+      if (CivicMap.outbox.counts().report) say("wait", "Not sent yet: " + what + " kept on this phone and will be sent when the connection allows.");
     });
   }
 
@@ -219,44 +250,145 @@
     ["description", "service_name", "people_affected"].forEach(function (n) { if (form[n]) form[n].value = ""; });
     Array.prototype.forEach.call(form.querySelectorAll("input[name=satisfaction]"), function (r) { r.checked = false; });
     form.observed_at.value = localNow();
+    CivicMap.photos.clear();
   }
 
   // ---- what the page says ------------------------------------------------------------------
 
-  function say(kind, text, extra) {
+  /** A notice saying `text`; any further arguments are elements to put under it. */
+  function notice(kind, text) {
+    return u.el("div", { class: "notice " + kind }, u.el("p", { text: text }), Array.prototype.slice.call(arguments, 2));
+  }
+
+  /** Show `notices` (elements) in the result box, instead of what it said. */
+  function show(notices) {
     var box = document.getElementById("result");
     box.textContent = "";
-    box.appendChild(u.el("div", { class: "notice " + kind }, u.el("p", { text: text }), extra || null));
+    notices.forEach(function (n) { box.appendChild(n); });
   }
+
+  function say() { show([notice.apply(null, arguments)]); }
 
   function statusLink(entry, text) {
     if (!entry.id || !entry.receipt) return u.el("span", { text: text + " (sent earlier; no receipt on this phone)" });
     return u.el("a", { href: "/reports/" + encodeURIComponent(entry.id) + "?receipt=" + encodeURIComponent(entry.receipt), text: text });
   }
 
+  /** What became of what was sent: a notice per report, in the result box; visits are told
+   * in their own fieldset. */
   function showResults(results) {
+    var notices = [];
     (results || []).forEach(function (r) {
+      if (r.type === "effort") return showVisit(r);
       if (r.outcome === "created" || r.outcome === "duplicate") {
         var body = r.body || {};
-        say("ok", "Thank you: your report was received.", u.el("p", {}, "Keep this link to see what becomes of it: ",
-          statusLink({ id: body.id, receipt: body.receipt }, "status of your report")));
+        notices.push(notice("ok", "Thank you: your report was received.", u.el("p", {}, "Keep this link to see what becomes of it: ",
+          statusLink({ id: body.id, receipt: body.receipt }, "status of your report")),
+          r.photosMissing ? u.el("p", { text: "Its photos were lost on this phone (the browser's storage was cleared), so it was sent without them." }) : null));
       } else if (r.outcome === "rejected") {
-        say("bad", "A report was not accepted: " + u.problemText(r.body, r.status) + " Please correct it and send it again.");
+        notices.push(refused(r));
       }
     });
+    if (notices.length) show(notices);
+  }
+
+  function showVisit(r) {
+    if (r.outcome === "created" || r.outcome === "duplicate") {
+      var p = r.feature.properties;
+      CivicMap.effort.say("ok", "Received: your visit (" + (r.feature.geometry.type === "LineString" ? "a walk" : "“I looked here”") +
+        ", " + new Date(p.started_at).toLocaleString([], { dateStyle: "short", timeStyle: "short" }) + ") is counted. Thank you.");
+    } else if (r.outcome === "rejected") {
+      CivicMap.effort.say("bad", "A visit (“I looked here”) was not accepted: " + u.problemText(r.body, r.status));
+    }
+  }
+
+  /** Which photos (numbers from 1) a problem names, and whether it is about photos at all. */
+  function photoProblems(body) {
+    var numbers = [], any = false, only = true;
+    ((body && body.errors) || []).forEach(function (e) {
+      if (!e.loc || e.loc[0] !== "photo") { only = false; return; }
+      any = true;
+      if (typeof e.loc[1] === "number") numbers.push(e.loc[1]);
+    });
+    return { any: any, only: any && only, numbers: numbers };
+  }
+
+  /** A notice for a report the server refused: why, which part to fix, and a button to put it
+   * back in the form (with the photos the server did not object to), since it left the outbox. */
+  function refused(r) {
+    var bad = photoProblems(r.body), fix;
+    if (bad.numbers.length) {
+      fix = "Photo " + bad.numbers.join(" and ") + " could not be used" + (bad.only ? ": the rest of the report is fine. " : ". ") +
+        "Put the report back, remove that photo or take another, and send it again.";
+    } else if (bad.any) fix = "Its photos could not be used: put the report back, remove some photos, and send it again.";
+    else fix = "Put it back in the form, correct it and send it again.";
+    var keep = (r.photos || []).filter(function (b, i) { return bad.numbers.indexOf(i + 1) < 0; });
+    if (bad.any && !bad.numbers.length) keep = [];
+    var back = u.el("button", { type: "button", class: "restore", text: "Put it back in the form", onclick: function () {
+      restore(r.feature, keep);
+      say("wait", "Your report is back in the form: correct it and press “Send report”.");
+      form.scrollIntoView();
+    } });
+    return notice("bad", "A report was not accepted: " + u.problemText(r.body, r.status), u.el("p", { text: fix }), u.el("div", { class: "actions" }, back));
+  }
+
+  /** Fill the form with a report that was refused, so nothing typed is lost. */
+  function restore(f, photos) {
+    var p = f.properties, a = p.attributes || {}, r = p.reporter || {};
+    place(f.geometry.coordinates[1], f.geometry.coordinates[0], p.accuracy_m || null);
+    CivicMap.campaigns.choose(p.campaign || "");
+    form.kind.value = p.kind;
+    showKind();
+    form.category.value = p.category;
+    form.sensitive.checked = !!p.sensitive;
+    form.description.value = p.description || "";
+    var when = new Date(p.observed_at);
+    when.setMinutes(when.getMinutes() - when.getTimezoneOffset());
+    form.observed_at.value = when.toISOString().slice(0, 16);
+    form.sex.value = r.sex || "";
+    form.age_group.value = r.age_group || "";
+    form.disability.value = r.disability === undefined ? "" : r.disability ? "yes" : "no";
+    if (p.kind === "service") {
+      form.service_name.value = a.name || "";
+      form.status.value = a.status || "";
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=satisfaction]"), function (x) { x.checked = Number(x.value) === a.satisfaction; });
+    } else if (p.kind === "hotspot") {
+      form.severity.value = String(a.severity || 3);
+      form.people_affected.value = a.people_affected === undefined ? "" : a.people_affected;
+    } else if (p.kind === "litter") {
+      form.survey_length_m.value = a.survey_length_m || "";
+      document.getElementById("items").textContent = "";
+      Object.keys(a.items || {}).forEach(function (code) {
+        addItemRow(false);
+        var rows = document.querySelectorAll("#items .item-row"), row = rows[rows.length - 1];
+        row.querySelector(".item-code").value = code;
+        row.querySelector(".item-count").value = a.items[code];
+      });
+      if (!document.querySelector("#items .item-row")) addItemRow(false);
+    }
+    CivicMap.photos.clear();
+    CivicMap.photos.restore(photos || []);
   }
 
   function render() {
-    var n = CivicMap.outbox.count();
+    var by = CivicMap.outbox.counts(), n = by.report + by.effort;
     var notice = document.getElementById("outbox-notice");
     var count = document.getElementById("outbox-count");
     count.textContent = String(n);
     count.setAttribute("data-count", String(n));
-    document.getElementById("outbox-text").lastChild.textContent = (n === 1 ? " report" : " reports") +
+    document.getElementById("outbox-text").lastChild.textContent = waiting(by) +
       " waiting to be sent" + (navigator.onLine ? "." : ": you are offline; they will be sent when you are back online.");
     notice.hidden = n === 0;
     document.getElementById("outbox-send").disabled = !navigator.onLine;
     renderMine();
+  }
+
+  /** What waits, after its count: "reports", "visits", or "items (2 reports, 1 visit)". */
+  function waiting(by) {
+    var reports = by.report === 1 ? "report" : "reports", visits = by.effort === 1 ? "visit" : "visits";
+    if (!by.effort) return " " + reports;
+    if (!by.report) return " " + visits + " (“I looked here”)";
+    return " items (" + by.report + " " + reports + ", " + by.effort + " " + visits + ")";
   }
 
   function renderMine() {
@@ -264,7 +396,8 @@
     if (!mine.length) return;
     list.textContent = "";
     mine.forEach(function (m) {
-      list.appendChild(u.el("li", {}, statusLink(m, m.kind + " · " + m.category + " · " + (m.observed_at || "").slice(0, 10))));
+      var photos = m.photos ? " · " + m.photos + (m.photos === 1 ? " photo" : " photos") : "";
+      list.appendChild(u.el("li", {}, statusLink(m, m.kind + " · " + m.category + " · " + (m.observed_at || "").slice(0, 10) + photos)));
     });
   }
 
