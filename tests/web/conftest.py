@@ -108,10 +108,17 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(settings: Settings, engine: Engine, database_url: str) -> Iterator[LiveServer]:
+def seeded(engine: Engine) -> None:
+    """What the module's database holds when its server starts; a test module may override it."""
+    seed(engine)
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    settings: Settings, engine: Engine, database_url: str, seeded: None
+) -> Iterator[LiveServer]:
     """The whole app under uvicorn on a free port of 127.0.0.1, on the module's database."""
     _need_browser()
-    seed(engine)
     app = create_app(settings.model_copy(update={"tile_url": TILE_PREFIX + "{z}/{x}/{y}.png"}))
     # Bind first and hand uvicorn the socket: no race for the port.
     sock = socket.socket()
