@@ -79,6 +79,8 @@ def planner_map(request: Request) -> HTMLResponse:
         "threshold": settings.suppression_threshold,
         "palettes": planner.palettes(),
         "analyses": _available_analyses(request),
+        # Hexagons finer than this carry no effort (the effort layer says so).
+        "effortResolution": settings.effort_h3_resolution,
         "bounds": bounds or planner.WORLD,
         "taxonomy": taxonomy_document(),
     }

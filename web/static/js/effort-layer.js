@@ -31,17 +31,16 @@
 
   function hasRatio(p) { return p.reports_per_visit !== null && p.reports_per_visit !== undefined; }
 
-  /** True when the answer carries no effort: recorded only at a coarser resolution. */
-  function effortMissing(body) {
+  /** True when the answer carries no effort: it is recorded only at a coarser resolution. */
+  function effortMissing(body, ctx) {
     var features = body.features || [];
     if (features.length) return !features.some(function (f) { return "effort" in f.properties; });
-    return /not shown finer/.test((body.metadata || {}).method || "");
+    return ctx.hexResolution > ctx.config.effortResolution;
   }
 
-  function missingNote(body) {
-    var found = /recorded at H3 resolution (\d+)/.exec((body.metadata || {}).method || "");
-    var coarser = found ? "; it is recorded at H3 resolution " + found[1] + ", so choose that hexagon size or a coarser one, or zoom out" : "";
-    return "not available at this hexagon size" + coarser + ".";
+  function missingNote(ctx) {
+    return "not available at this hexagon size; it is recorded at H3 resolution " + ctx.config.effortResolution +
+      ", so choose that hexagon size or a coarser one, or zoom out.";
   }
 
   function style(p, cls, scale, ctx) {
@@ -97,7 +96,7 @@
       return ctx.api + "/aggregates/hexes?" + query(params);
     },
     draw: function (body, ctx) {
-      if (effortMissing(body)) return { layer: L.layerGroup(), count: 0, legend: null, note: missingNote(body) };
+      if (effortMissing(body, ctx)) return { layer: L.layerGroup(), count: 0, legend: null, note: missingNote(ctx) };
       var drawn = body.features.filter(function (f) { return classify(f.properties) !== null; });
       var found = drawn.filter(function (f) { return classify(f.properties) === "found"; });
       var breaks = C.quantiles(found.map(function (f) { return f.properties.reports_per_visit; }), 4);
