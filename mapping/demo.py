@@ -79,6 +79,13 @@ class _Sampler:
                 return round(x, 6), round(y, 6)
         return self.anywhere()
 
+    def in_a_town(self, towns: Sequence[Town], weights: np.ndarray) -> tuple[float, float]:
+        """A point near one of `towns`, chosen by `weights`; anywhere when there are none."""
+        if not len(towns):
+            return self.anywhere()
+        town = towns[self.rng.choice(len(towns), p=weights / weights.sum())]
+        return self.near(town.lon, town.lat, 0.08)
+
     def anywhere(self) -> tuple[float, float]:
         minx, miny, maxx, maxy = self.land.bounds
         while True:
@@ -117,11 +124,7 @@ def synthetic_reports(
     for i in range(count):
         kind = rng.choice(["service", "litter", "hotspot"], p=[0.55, 0.15, 0.30])
         if kind == "service":
-            if towns:
-                town = towns[rng.choice(len(towns), p=weights / weights.sum())]
-                lon, lat = sampler.near(town.lon, town.lat, 0.08)
-            else:
-                lon, lat = sampler.anywhere()
+            lon, lat = sampler.in_a_town(towns, weights)
             category = str(rng.choice(services))
             satisfaction = int(rng.choice([1, 2, 3, 4], p=[0.12, 0.23, 0.45, 0.20]))
             attributes: dict[str, Any] = {
@@ -211,11 +214,7 @@ def synthetic_visits(
             minutes = 20 + 25 * walk / 0.009  # about 25 minutes a kilometre
         else:
             kind = str(rng.choice(["service", "hotspot"]))
-            if towns:
-                town = towns[rng.choice(len(towns), p=weights / weights.sum())]
-                lon, lat = sampler.near(town.lon, town.lat, 0.08)
-            else:
-                lon, lat = sampler.anywhere()
+            lon, lat = sampler.in_a_town(towns, weights)
             geometry = {"type": "Point", "coordinates": [lon, lat]}
             minutes = float(rng.uniform(5, 60))
         visits.append(

@@ -84,17 +84,25 @@ def database_url(request, tmp_path_factory, postgres_error) -> Iterator[str]:  #
     _drop_postgres(name)
 
 
+def settings_for(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any
+) -> Settings:
+    """Test settings: quotas high enough for the tests' traffic (the tests of quotas lower
+    them), photos in a directory of the module's own (never under the checkout), no .env file;
+    `overrides` on top."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "anonymous_writes_per_minute": 1_000_000,
+        "key_writes_per_minute": 1_000_000,
+        "photo_dir": str(tmp_path_factory.mktemp("photos")),
+        **overrides,
+    }
+    return Settings(**values, _env_file=None)  # type: ignore[call-arg]
+
+
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # Quotas high enough for the tests' traffic; the tests of quotas lower them. Photos go to
-    # a directory of the module's own, never under the checkout.
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
-        photo_dir=str(tmp_path_factory.mktemp("photos")),
-        _env_file=None,
-    )
+    return settings_for(database_url, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

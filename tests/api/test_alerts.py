@@ -28,7 +28,7 @@ from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import make_engine
 from mapping.storage import webhooks as hook_store
-from tests.conftest import make_report
+from tests.conftest import make_report, settings_for
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 LABADI = (-0.1486, 5.5600)
@@ -37,16 +37,14 @@ SECRET = "a-secret-of-the-receiver-0123456789"
 
 
 @pytest.fixture(scope="module")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """No background worker here: the tests drive `run_due` themselves, with a clock."""
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
+    return settings_for(
+        database_url,
+        tmp_path_factory,
         webhook_worker_interval_s=0,
         webhook_backoff_base_s=2.0,
         webhook_timeout_s=5.0,
-        _env_file=None,
     )
 
 

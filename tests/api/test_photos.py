@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
 from mapping.settings import Settings
-from tests.conftest import count_reports, make_report
+from tests.conftest import count_reports, make_report, settings_for
 from tests.mapping.test_imaging import SVG, assert_no_metadata, phone_jpeg
 
 MAX_PHOTO_BYTES = 300_000
@@ -23,15 +23,12 @@ MAX_PIXELS = 4_000_000
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Small photo caps, so that oversized files and bombs are cheap to make."""
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
-        photo_dir=str(tmp_path_factory.mktemp("photos")),
+    return settings_for(
+        database_url,
+        tmp_path_factory,
         max_photo_bytes=MAX_PHOTO_BYTES,
         max_photo_pixels=MAX_PIXELS,
         webhook_worker_interval_s=0,
-        _env_file=None,
     )
 
 

@@ -13,21 +13,14 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from mapping.settings import Settings
-from tests.conftest import make_report
+from tests.conftest import make_report, settings_for
 from tests.mapping.test_imaging import assert_no_metadata, phone_jpeg
 
 
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Photos in a directory of this module's own."""
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
-        photo_dir=str(tmp_path_factory.mktemp("status-photos")),
-        webhook_worker_interval_s=0,
-        _env_file=None,
-    )
+    return settings_for(database_url, tmp_path_factory, webhook_worker_interval_s=0)
 
 
 def send(client: TestClient, feature: dict[str, Any], photos: list[bytes]) -> dict[str, Any]:

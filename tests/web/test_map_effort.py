@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from mapping.settings import Settings
-from tests.conftest import make_report
+from tests.conftest import make_report, settings_for
 from tests.mapping.test_imaging import phone_jpeg
 from tests.web.conftest import ACCRA, LiveServer, Visit
 from tests.web.test_browser import _toggle_overlay, _wait_layer
@@ -34,14 +34,11 @@ PHOTO_SPOT = (0.10, 5.66)  # lon, lat: in T-ESC, away from the seeded reports
 
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
+    return settings_for(
+        database_url,
+        tmp_path_factory,
         effort_h3_resolution=EFFORT_RESOLUTION,
-        photo_dir=str(tmp_path_factory.mktemp("map-photos")),
         webhook_worker_interval_s=0,
-        _env_file=None,
     )
 
 

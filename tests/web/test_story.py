@@ -29,6 +29,7 @@ from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage.tables import effort_visits, reports
 from tests.api.test_alerts import SECRET, Receiver
+from tests.conftest import settings_for
 from tests.mapping.test_imaging import jpeg_segments, phone_jpeg
 from tests.web.conftest import Visit
 from tests.web.test_browser import _toggle_overlay, _wait_layer
@@ -46,15 +47,12 @@ APP1 = 0xE1  # the JPEG segment that carries EXIF (and XMP)
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Webhook retries within a second, so the test sees two failures and a success."""
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
-        photo_dir=str(tmp_path_factory.mktemp("photos")),
+    return settings_for(
+        database_url,
+        tmp_path_factory,
         webhook_worker_interval_s=0.1,
         webhook_backoff_base_s=0.2,
         webhook_backoff_max_s=1.0,
-        _env_file=None,
     )
 
 

@@ -24,6 +24,7 @@ from PIL import ExifTags, Image
 from mapping.settings import Settings
 from mapping.storage import campaigns as campaign_store
 from mapping.storage.tables import effort_visits, report_photos, reports
+from tests.conftest import settings_for
 from tests.mapping.test_imaging import phone_jpeg
 from tests.web.conftest import ACCRA, LiveServer, Visit
 
@@ -36,14 +37,8 @@ PHOTO_MAX_EDGE = 640
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The shared test settings, with photos kept in a temporary directory and a small edge, so
     that shrinking on the phone shows."""
-    return Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        anonymous_writes_per_minute=1_000_000,
-        key_writes_per_minute=1_000_000,
-        photo_dir=str(tmp_path_factory.mktemp("photos")),
-        photo_max_edge=PHOTO_MAX_EDGE,
-        webhook_worker_interval_s=0,
-        _env_file=None,
+    return settings_for(
+        database_url, tmp_path_factory, photo_max_edge=PHOTO_MAX_EDGE, webhook_worker_interval_s=0
     )
 
 

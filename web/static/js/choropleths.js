@@ -37,12 +37,7 @@
     key: "hexes",
     title: "Hexagons",
     followsView: true,
-    url: function (ctx) {
-      var params = reportFilters(ctx);
-      params.resolution = ctx.hexResolution;
-      params.bbox = ctx.bbox;
-      return ctx.api + "/aggregates/hexes?" + query(params);
-    },
+    url: K.hexesUrl,
     draw: function (body, ctx) {
       var value = function (f) { return f.properties.reports; };
       // Hexagons looked at where nothing was found come with 0 reports: the effort layer draws

@@ -13,7 +13,7 @@
   var u = CivicMap.util;
   var C = CivicMap.classes;
   var K = CivicMap.layerKit;
-  var legend = K.legend, popup = K.popup, filterNote = K.filterNote, query = K.query, reportFilters = K.reportFilters;
+  var legend = K.legend, popup = K.popup, filterNote = K.filterNote;
 
   var VERDICTS = {
     empty: "Looked at, nothing found: visits were recorded here and no reports came in.",
@@ -89,12 +89,7 @@
     key: "effort",
     title: "Observer effort",
     followsView: true,
-    url: function (ctx) {
-      var params = reportFilters(ctx);
-      params.resolution = ctx.hexResolution;
-      params.bbox = ctx.bbox;
-      return ctx.api + "/aggregates/hexes?" + query(params);
-    },
+    url: K.hexesUrl,
     draw: function (body, ctx) {
       if (effortMissing(body, ctx)) return { layer: L.layerGroup(), count: 0, legend: null, note: missingNote(ctx) };
       var drawn = body.features.filter(function (f) { return classify(f.properties) !== null; });

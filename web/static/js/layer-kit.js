@@ -31,6 +31,14 @@
     return out;
   }
 
+  /** The hexagon aggregates in view at the map's hexagon size, with the report filters. */
+  function hexesUrl(ctx) {
+    var params = reportFilters(ctx);
+    params.resolution = ctx.hexResolution;
+    params.bbox = ctx.bbox;
+    return ctx.api + "/aggregates/hexes?" + query(params);
+  }
+
   function format(measure, value) {
     var m = MEASURES[measure] || {};
     return m.share ? u.share(value) : u.number(value, m.digits || 0);
@@ -113,6 +121,7 @@
     MEASURES: MEASURES,
     query: query,
     reportFilters: reportFilters,
+    hexesUrl: hexesUrl,
     format: format,
     legend: legend,
     suppressedRow: suppressedRow,
