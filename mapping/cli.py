@@ -12,8 +12,9 @@ from mapping import cli_coverage, cli_import, effort, ingest
 from mapping import demo as demo_data
 from mapping.areas import read_boundaries
 from mapping.boundaries import download
+from mapping.cli_group import Group
 from mapping.cli_import import run_import
-from mapping.errors import CivicMapError, Conflict
+from mapping.errors import Conflict
 from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
@@ -39,17 +40,7 @@ def _limits(settings: Settings) -> ingest.Limits:
     return ingest.limits_from(settings)
 
 
-class _Group(click.Group):
-    """Domain errors end the command with their message, not a traceback."""
-
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except CivicMapError as exc:
-            raise click.ClickException(exc.detail) from None
-
-
-@click.group(cls=_Group)
+@click.group(cls=Group)
 @click.version_option(package_name="civicmap")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -99,7 +90,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     )
 
 
-@main.group(cls=_Group)
+@main.group(cls=Group)
 def areas() -> None:
     """Administrative areas: import, download, assign reports to them."""
 
@@ -190,7 +181,7 @@ def areas_assign(settings: Settings, batch_size: int) -> None:
     click.echo(f"{visits} effort visits assigned to areas")
 
 
-@main.group(cls=_Group)
+@main.group(cls=Group)
 def reports() -> None:
     """Reports: bulk import."""
 
@@ -302,7 +293,7 @@ def _count(engine: Engine) -> int:
         return report_store.count(conn)
 
 
-@main.group(cls=_Group)
+@main.group(cls=Group)
 def keys() -> None:
     """API keys: each carries one role (volunteer, moderator, planner, admin)."""
 

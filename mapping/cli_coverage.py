@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Engine
 
-from mapping.errors import CivicMapError
+from mapping.cli_group import Group
 from mapping.facilities import FacilityColumns, FacilityList, read_facilities, slug
 from mapping.population import DEFAULT_SPREAD_RESOLUTION, read_population
 from mapping.settings import Settings
@@ -24,17 +24,7 @@ from mapping.storage import population as population_store
 SHOWN = 20  # refused rows and shared coordinates printed; --report has them all
 
 
-class _Group(click.Group):
-    """Domain errors end the command with their message, not a traceback."""
-
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except CivicMapError as exc:
-            raise click.ClickException(exc.detail) from None
-
-
-@click.group(cls=_Group)
+@click.group(cls=Group)
 def facilities() -> None:
     """Official service facility lists, kept apart from citizen reports."""
 
@@ -148,7 +138,7 @@ def _write_report(found: FacilityList, out: Path) -> None:
     click.echo(f"row report written to {out}")
 
 
-@click.group(cls=_Group)
+@click.group(cls=Group)
 def population() -> None:
     """Population counts, the demand coverage analysis weighs hexagons by."""
 
