@@ -95,7 +95,7 @@ from mapping import aggregate, hexgrid  # noqa: E402
 from mapping.areas import AreaIndex, read_boundaries  # noqa: E402
 from mapping.settings import Settings  # noqa: E402
 from mapping.storage import areas as area_store  # noqa: E402
-from mapping.storage import make_engine, upgrade  # noqa: E402
+from mapping.storage import make_engine, scratch, upgrade  # noqa: E402
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery  # noqa: E402
 from mapping.storage.tables import reports  # noqa: E402
 from mapping.taxonomy import (  # noqa: E402
@@ -537,43 +537,25 @@ def database(
 ) -> Iterator[tuple[str, bool]]:
     """The URL of a database with CivicMap's schema, and whether it already holds the data."""
     key = _data_key(count, seed)
-    if backend == "spatialite":
-        if keep:
-            path = CACHE_DIR / f"civicmap_bench_agg_{count}_{seed}_v{GENERATOR_VERSION}.sqlite"
-            url = f"sqlite:///{path}"
-            ready = path.exists() and _probe(url, key)
-            if not ready:
-                _remove_sqlite(path)
-            # Also on a kept database: migrations added since it was made must apply.
-            _upgrade(url)
-            yield url, ready
-            return
-        with tempfile.TemporaryDirectory(prefix="civicmap_bench_agg_") as folder:
-            url = f"sqlite:///{folder}/bench.sqlite"
-            _upgrade(url)
+    if not keep:
+        with scratch.temporary_store(backend, postgres_url, PG_DATABASE) as url:
             yield url, False
         return
-    # A fixed name when kept, so the next run finds it; a unique one otherwise.
-    name = PG_DATABASE if keep else f"{PG_DATABASE}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        with admin.connect() as conn:
-            exists = conn.exec_driver_sql(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).scalar()
-        ready = bool(exists) and _probe(url, key)
+    # Kept under a fixed name, so that the next run finds it; migrations added since it was
+    # made must apply to it too.
+    if backend == "spatialite":
+        path = CACHE_DIR / f"civicmap_bench_agg_{count}_{seed}_v{GENERATOR_VERSION}.sqlite"
+        url = f"sqlite:///{path}"
+        ready = path.exists() and _probe(url, key)
         if not ready:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        _upgrade(url)
-        yield url, ready
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+            _remove_sqlite(path)
+    else:
+        url = scratch.database_url(postgres_url, PG_DATABASE)
+        ready = scratch.database_exists(postgres_url, PG_DATABASE) and _probe(url, key)
+        if not ready:
+            scratch.create_database(postgres_url, PG_DATABASE, replace=True)
+    _upgrade(url)
+    yield url, ready
 
 
 def _probe(url: str, key: str) -> bool:
@@ -1051,17 +1033,6 @@ def print_table(results: Sequence[Result], args: argparse.Namespace) -> None:
         print(f"  {r.backend:<11} {r.query:<14} {parts}")
 
 
-def postgres_problem(url: str) -> str | None:
-    try:
-        engine = sa.create_engine(url)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except sa.exc.SQLAlchemyError as exc:
-        return str(exc).splitlines()[0]
-    return None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Hexagon and area aggregates of stored reports against the geopandas "
@@ -1101,7 +1072,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.load_at_start = ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
     backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
-    if "postgis" in backends and (problem := postgres_problem(args.postgres_url)):
+    if "postgis" in backends and (problem := scratch.problem_reaching(args.postgres_url)):
         print(f"PostgreSQL is not reachable ({problem}); measuring SpatiaLite only.")
         backends.remove("postgis")
     if not backends:

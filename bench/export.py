@@ -22,14 +22,10 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,33 +36,11 @@ POSTGRES_URL = os.environ.get(
 FORMATS = ("csv", "gpkg", "geojson", "kml")
 
 
-@contextlib.contextmanager
-def scratch(backend: str) -> Iterator[str]:
+def scratch(backend: str) -> contextlib.AbstractContextManager[str]:
     """A new database with the schema; removed afterwards."""
-    from mapping.storage import make_engine, upgrade
+    from mapping.storage.scratch import temporary_store
 
-    if backend == "spatialite":
-        with tempfile.TemporaryDirectory(prefix="civicmap_bench_") as folder:
-            url = f"sqlite:///{folder}/bench.sqlite"
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
-            yield url
-        return
-    name = f"civicmap_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return temporary_store(backend, POSTGRES_URL, "civicmap_bench")
 
 
 def _status_kib(field: str) -> int:

@@ -34,11 +34,10 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +52,8 @@ from sqlalchemy.engine import make_url
 
 from mapping import ingest
 from mapping.settings import Settings
-from mapping.storage import make_engine, upgrade
+from mapping.storage import make_engine
+from mapping.storage.scratch import problem_reaching, temporary_store
 from mapping.storage.tables import reports
 from mapping.taxonomy import (
     HOTSPOT_THEMES,
@@ -249,39 +249,13 @@ def precompute_rows(features: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def fresh_database(backend: str, postgres_url: str) -> Iterator[str]:
+def fresh_database(backend: str, postgres_url: str) -> contextlib.AbstractContextManager[str]:
     """A new, empty database with CivicMap's schema; removed afterwards.
 
     A new database per measurement (not a truncated table) so that every run starts from the same
     state: no dead tuples, no grown indexes, no WAL of the previous run to checkpoint.
     """
-    if backend == "spatialite":
-        with tempfile.TemporaryDirectory(prefix="civicmap_bench_") as folder:
-            url = f"sqlite:///{folder}/bench.sqlite"
-            _upgrade(url)
-            yield url
-        return
-    name = f"civicmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        _upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _upgrade(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    return temporary_store(backend, postgres_url, "civicmap_bench")
 
 
 def _stored(url: str) -> int:
@@ -291,17 +265,6 @@ def _stored(url: str) -> int:
             return int(conn.scalar(sa.select(sa.func.count()).select_from(reports)) or 0)
     finally:
         engine.dispose()
-
-
-def postgres_problem(postgres_url: str) -> str | None:
-    try:
-        engine = sa.create_engine(postgres_url)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except sa.exc.SQLAlchemyError as exc:
-        return str(exc).splitlines()[0]
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--count and --repeat must be at least 1")
 
     backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
-    if "postgis" in backends and (problem := postgres_problem(args.postgres_url)):
+    if "postgis" in backends and (problem := problem_reaching(args.postgres_url)):
         print(
             f"PostGIS skipped: cannot connect to {make_url(args.postgres_url)!r}: {problem}",
             file=sys.stderr,

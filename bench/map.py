@@ -36,7 +36,6 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -52,14 +51,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import sqlalchemy as sa
 import uvicorn
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from api.app import create_app
 from mapping import hexgrid, ingest
 from mapping.areas import AreaIndex, read_boundaries
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
-from mapping.storage import dialect, make_engine, upgrade
+from mapping.storage import dialect, make_engine, scratch, upgrade
 from mapping.storage.tables import reports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,33 +207,17 @@ def stored(url: str) -> int | None:
 def database(backend: str, count: int, args: argparse.Namespace) -> Iterator[str]:
     """A database for `count` reports: kept ones (`--keep`) are found again by their count;
     others are scratch, dropped afterwards."""
-    if backend == "spatialite" and args.keep:
+    if not args.keep:
+        with scratch.temporary_store(backend, args.postgres_url, "civicmap_bench_map") as url:
+            yield url
+    elif backend == "spatialite":
         args.keep.mkdir(parents=True, exist_ok=True)
         yield f"sqlite:///{args.keep.resolve()}/civicmap-map-{count}.sqlite"
-    elif backend == "spatialite":
-        with tempfile.TemporaryDirectory(prefix="civicmap-bench-map-") as folder:
-            yield f"sqlite:///{folder}/civicmap.sqlite"
     else:
-        name = (
-            f"civicmap_bench_map_{count}"
-            if args.keep
-            else f"civicmap_bench_map_{uuid.uuid4().hex[:10]}"
-        )
-        admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ):
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield (
-                make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
-            )
-        finally:
-            if not args.keep:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+        name = f"civicmap_bench_map_{count}"
+        if not scratch.database_exists(args.postgres_url, name):
+            scratch.create_database(args.postgres_url, name)
+        yield scratch.database_url(args.postgres_url, name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -36,14 +35,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from mapping.keys import create_key
 from mapping.settings import Settings
-from mapping.storage import make_engine, upgrade
+from mapping.storage import make_engine
+from mapping.storage.scratch import problem_reaching, temporary_store
 
 RECEIVER_DELAY_S = 0.5
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -92,7 +90,6 @@ def timed_posts(client: TestClient, n: int, start: int) -> list[float]:
 
 def run(url: str, *, posts: int, rounds: int, hooks: int, receiver: str) -> dict[str, list[float]]:
     engine = make_engine(url)
-    upgrade(engine)
     with engine.begin() as conn:
         _, key = create_key(conn, name="bench admin", role="admin")
     admin = {"Authorization": f"Bearer {key}"}
@@ -139,20 +136,6 @@ def describe(name: str, times: list[float]) -> str:
     )
 
 
-def fresh_postgres(admin_url: str) -> tuple[str, Any]:
-    name = f"civicmap_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100, help="reports per round and case")
@@ -172,23 +155,13 @@ def main() -> None:
         f"{args.hooks} webhooks, receiver answering in {RECEIVER_DELAY_S} s"
     )
     for backend in backends:
-        with tempfile.TemporaryDirectory() as tmp:
-            drop = None
-            if backend == "spatialite":
-                url = f"sqlite:///{tmp}/bench.sqlite"
-            else:
-                try:
-                    url, drop = fresh_postgres(args.postgres_url)
-                except sa.exc.OperationalError as exc:
-                    print(f"postgis skipped: not reachable ({str(exc).splitlines()[0]})")
-                    continue
-            try:
-                found = run(
-                    url, posts=args.posts, rounds=args.rounds, hooks=args.hooks, receiver=receiver
-                )
-            finally:
-                if drop:
-                    drop()
+        if backend == "postgis" and (problem := problem_reaching(args.postgres_url)):
+            print(f"postgis skipped: not reachable ({problem})")
+            continue
+        with temporary_store(backend, args.postgres_url, "civicmap_bench") as url:
+            found = run(
+                url, posts=args.posts, rounds=args.rounds, hooks=args.hooks, receiver=receiver
+            )
         print(backend)
         for name, times in found.items():
             print(describe(name, times))

@@ -14,14 +14,13 @@ from typing import Any
 
 import hypothesis
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from api.app import create_app
 from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
-from mapping.storage import make_engine, upgrade
+from mapping.storage import make_engine, scratch, upgrade
 
 # Two cores shared with servers and browsers: generation can be slow without being wrong.
 hypothesis.settings.register_profile(
@@ -36,35 +35,9 @@ BACKENDS = ["spatialite", "postgis"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def _postgres_available() -> str | None:
-    try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except sa.exc.OperationalError as exc:
-        return str(exc).splitlines()[0]
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_error() -> str | None:
-    return _postgres_available()
-
-
-def _fresh_postgres(name: str) -> str:
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres(name: str) -> None:
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    return scratch.problem_reaching(POSTGRES_URL)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -79,9 +52,8 @@ def database_url(request, tmp_path_factory, postgres_error) -> Iterator[str]:  #
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    name = f"civicmap_test_{uuid.uuid4().hex[:12]}"
-    yield _fresh_postgres(name)
-    _drop_postgres(name)
+    with scratch.temporary_database(POSTGRES_URL, "civicmap_test") as url:
+        yield url
 
 
 def settings_for(
