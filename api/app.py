@@ -9,9 +9,9 @@ import mapping
 from api import background, errors, openapi
 from api.limits import BodyLimitMiddleware
 from api.routes import api_router, root_router
+from mapping.areas.index import AreaIndexCache
 from mapping.settings import Settings
 from mapping.storage import make_engine
-from mapping.storage.areas import AreaIndexCache
 from web.routes import router as web_router
 
 BULK_PATHS = ("/reports/batch", "/reports/import")

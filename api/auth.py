@@ -15,9 +15,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import EngineDep, SettingsDep
+from mapping.disclosure.publish import View
 from mapping.errors import Forbidden, RateLimited, Unauthorized
 from mapping.keys import ANONYMOUS, CAPABILITIES, Principal, authenticate
-from mapping.publish import View
 from mapping.storage import trust as trust_store
 
 bearer = HTTPBearer(auto_error=False, description="An API key made with `civicmap keys create`.")

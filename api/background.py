@@ -2,7 +2,8 @@
 
 The worker is a daemon thread started with the app (lifespan) and stopped with it. Several
 processes may each run one: deliveries are claimed atomically in the database
-(mapping.delivery), so none is sent twice at once. `CIVICMAP_WEBHOOK_WORKER_INTERVAL_S=0` runs
+(mapping.alerts.delivery), so none is sent twice at once.
+`CIVICMAP_WEBHOOK_WORKER_INTERVAL_S=0` runs
 no worker in this process, e.g. when a separate job sends them.
 """
 
@@ -14,8 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mapping.delivery import DeliveryPolicy, DeliveryWorker
-from mapping.imaging import guard_decoding
+from mapping.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from mapping.photos.imaging import guard_decoding
 from mapping.settings import Settings
 
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
-from mapping.imaging import PhotoLimits
-from mapping.ingest import Limits, limits_from
-from mapping.photostore import DirectoryPhotoStore, PhotoStore
+from mapping.areas.index import AreaIndexCache
+from mapping.photos.imaging import PhotoLimits
+from mapping.photos.store import DirectoryPhotoStore, PhotoStore
+from mapping.reports.ingest import Limits, limits_from
 from mapping.settings import Settings
-from mapping.storage.areas import AreaIndexCache
 
 
 def get_engine(request: Request) -> Engine:

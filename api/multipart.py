@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from api.body import read_json
 from api.deps import get_photo_limits, get_photo_store
 from mapping.errors import ErrorItem, InvalidInput, TooLarge
-from mapping.photos import PhotoUpload
+from mapping.photos.upload import PhotoUpload
 from mapping.settings import Settings
 
 MEDIA_TYPE = "multipart/form-data"

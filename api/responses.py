@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from api import downloads
-from mapping.publish import collection_metadata
+from mapping.disclosure.publish import collection_metadata
 from mapping.settings import Settings
 
 

@@ -25,7 +25,7 @@ What is measured, per backend, each query the median of `--repeat` runs:
   product  GET /api/v1/aggregates/hexes?resolution=5|7|9 and /aggregates/areas?level=1 through the
            real app in-process (FastAPI TestClient): SQL GROUP BY, suppression, indicators,
            polygons and the orjson-encoded FeatureCollection, which is what a user receives.
-           `core` is the same work without HTTP and JSON (`mapping.aggregate.hexes/areas` on a
+           `core` is the same work without HTTP and JSON (`analysis.aggregate.hexes/areas` on a
            connection), to show what the web layer adds.
   baseline geopandas reads the same points (by default from a GeoPackage exported once from the
            same database: `--baseline-source db` reads them with read_postgis instead), then
@@ -91,8 +91,10 @@ import shapely  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
-from mapping import aggregate, hexgrid  # noqa: E402
-from mapping.areas import AreaIndex, read_boundaries  # noqa: E402
+from mapping import hexgrid  # noqa: E402
+from mapping.analysis import aggregate  # noqa: E402
+from mapping.areas.files import read_boundaries  # noqa: E402
+from mapping.areas.index import AreaIndex  # noqa: E402
 from mapping.settings import Settings  # noqa: E402
 from mapping.storage import areas as area_store  # noqa: E402
 from mapping.storage import make_engine, scratch, upgrade  # noqa: E402

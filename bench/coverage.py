@@ -10,8 +10,8 @@ reader (`read_boundaries`, `save_areas`), the facilities with its facilities pat
 
 Measured, each the median of `--repeat` runs:
 
-  product cold   mapping.studyarea.area_grid (regions filled with H3 cells, centres) with an
-                 empty grid cache, then mapping.coverage.analyse (facility points from the
+  product cold   analysis.studyarea.area_grid (regions filled with H3 cells, centres) with an
+                 empty grid cache, then analysis.coverage.gaps.analyse (facility points from the
                  database, KD-tree distances, covered, demand) and the summary: the whole
                  analysis behind GET /api/v1/coverage, without polygons and JSON.
   product warm   the same with the grid cached, as every request after the first.
@@ -50,16 +50,17 @@ import numpy as np  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from mapping.areas import read_boundaries  # noqa: E402
-from mapping.coverage import CoverageQuery, analyse  # noqa: E402
-from mapping.coverage_answer import summary_and_demand  # noqa: E402
-from mapping.facilities import FacilityColumns, read_facilities  # noqa: E402
-from mapping.nearest import nearest_m  # noqa: E402
+from mapping.analysis.coverage.answer import summary_and_demand  # noqa: E402
+from mapping.analysis.coverage.facilities import FacilityColumns, read_facilities  # noqa: E402
+from mapping.analysis.coverage.gaps import CoverageQuery, analyse  # noqa: E402
+from mapping.analysis.coverage.nearest import nearest_m  # noqa: E402
+from mapping.analysis.studyarea import GridCache, analysed_codes, area_grid  # noqa: E402
+from mapping.areas.files import read_boundaries  # noqa: E402
+from mapping.areas.index import AreaIndexCache  # noqa: E402
 from mapping.settings import Settings  # noqa: E402
 from mapping.storage import areas as area_store  # noqa: E402
 from mapping.storage import facilities as facility_store  # noqa: E402
 from mapping.storage import make_engine, upgrade  # noqa: E402
-from mapping.studyarea import GridCache, analysed_codes, area_grid  # noqa: E402
 
 UTM_30N = 32630
 
@@ -114,7 +115,7 @@ def main() -> None:
             area_store.save_areas(
                 conn, read_boundaries(regions_file, level=1).frame, source="bench"
             )
-            index = area_store.AreaIndexCache(engine).current()
+            index = AreaIndexCache(engine).current()
             stored = facility_store.replace_list(conn, found.rows, source="ghana", areas=index)
         print(
             f"{stored} facilities, 16 regions; resolution {args.resolution}, D {args.distance:g} m"

@@ -60,9 +60,9 @@ def _reset_peak() -> int:
 
 def child(url: str, fmt: str, through: int) -> None:
     """Write one download and print its figures as JSON (run in a fresh process)."""
+    from mapping.disclosure.publish import View
     from mapping.export import Download, export_chunks
     from mapping.export.reports import ReportPages
-    from mapping.publish import View
     from mapping.storage import make_engine
     from mapping.storage.reports import ReportQuery
 

@@ -8,7 +8,7 @@ For each backend, on a fresh schema every time, it measures
   full  POST /api/v1/reports/batch, FeatureCollections of 5,000 features, through the real app
         in-process (TestClient): body reading, JSON parsing, validation, H3, quality flags,
         idempotency bookkeeping, the insert and the JSON answer;
-  bare  the same rows, computed beforehand with `mapping.ingest.to_row`, inserted with SQLAlchemy
+  bare  the same rows, computed beforehand with `reports.ingest.to_row`, inserted with SQLAlchemy
         Core executemany in chunks of 5,000, one transaction per chunk, the point as EWKT.
 
 `bare` is the floor the storage itself sets on this machine, measured in the same run, so the
@@ -50,7 +50,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from mapping import ingest
+from mapping.reports import ingest
 from mapping.settings import Settings
 from mapping.storage import make_engine
 from mapping.storage.scratch import problem_reaching, temporary_store

@@ -6,7 +6,7 @@
 For each backend it builds two fresh databases with Ghana's regions (from ../shared/data when
 there) and synthetic reports around Ghana's towns: the big one (`--count`, default 1,000,000)
 and a baseline (`--baseline-count`, default 1,000). Reports go in fast and bare: rows made like
-`mapping.ingest.to_row` (a few thousand template reports validated once, then copied with new
+`reports.ingest.to_row` (a few thousand template reports validated once, then copied with new
 ids, points, H3 cells, times and areas placed by the same vectorised AreaIndex as ingest), inserted
 with SQLAlchemy Core executemany in chunks of 20,000, one transaction per chunk. The batch API
 would take far longer for a million rows and is measured by bench/ingest.py.
@@ -54,8 +54,10 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
-from mapping import hexgrid, ingest
-from mapping.areas import AreaIndex, read_boundaries
+from mapping import hexgrid
+from mapping.areas.files import read_boundaries
+from mapping.areas.index import AreaIndex
+from mapping.reports import ingest
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import dialect, make_engine, scratch, upgrade

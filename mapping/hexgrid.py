@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import h3
 import numpy as np
 import shapely
+import sqlalchemy as sa
 from h3.api import basic_int as _h3int
 from shapely.geometry.base import BaseGeometry
 
@@ -205,6 +206,27 @@ def parents(cells: np.ndarray, resolution: int) -> np.ndarray:
     fill_bits = (resolution << _RES_SHIFT) | ((1 << _DIGIT_BITS * (15 - resolution)) - 1)
     keep = np.uint64(~_RES_MASK & 0xFFFFFFFFFFFFFFFF)
     return (np.asarray(cells, dtype=np.uint64) & keep) | np.uint64(fill_bits)
+
+
+def resolutions(cells: np.ndarray) -> np.ndarray:
+    """`resolution_of` for an array of cells (uint64)."""
+    return (np.asarray(cells, dtype=np.uint64) >> np.uint64(_RES_SHIFT)) & np.uint64(15)
+
+
+def sql_parent(cell: sa.ColumnElement[int], resolution: int) -> sa.ColumnElement[int]:
+    """`parent` in SQL: the same integer expression runs on PostgreSQL and SQLite."""
+    fill_bits = (resolution << _RES_SHIFT) | ((1 << _DIGIT_BITS * (15 - resolution)) - 1)
+    return cell.op("&")(sa.literal(~_RES_MASK, sa.BigInteger)).op("|")(
+        sa.literal(fill_bits, sa.BigInteger)
+    )
+
+
+def sql_at_least(cell: sa.ColumnElement[int], resolution: int) -> sa.ColumnElement[bool]:
+    """Whether a stored cell is at `resolution` or finer, in SQL. Its resolution bits are
+    compared in place, since cell ids are positive 64-bit integers: no shift operator, whose
+    operand types PostgreSQL and SQLite see differently."""
+    bits = cell.op("&")(sa.literal(_RES_MASK, sa.BigInteger))
+    return bits >= sa.literal(resolution << _RES_SHIFT, sa.BigInteger)
 
 
 def hexagon_area_km2(resolution: int) -> float:

@@ -1,7 +1,7 @@
 """Report rows made fast, for tests and benchmarks that need many stored reports.
 
 Each row is a valid report of one of the three kinds (validated once per kind, through
-mapping.ingest), copied with its own ids, point, H3 cell and observation time: the
+mapping.reports.ingest), copied with its own ids, point, H3 cell and observation time: the
 insert is one statement per chunk, with none of the checks of a submission.
 """
 
@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from mapping import hexgrid, ingest
+from mapping import hexgrid
+from mapping.reports import ingest
 from mapping.storage import dialect
 from mapping.storage import reports as store
 from tests.conftest import make_report

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapping import ingest
-from mapping.cli import main
+from api.cli import main
+from mapping.reports import ingest
 from mapping.storage.tables import effort_visits, reports
 from tests.conftest import make_report
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapping.cli import main
+from api.cli import main
 from mapping.storage.tables import facilities, population
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

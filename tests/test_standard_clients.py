@@ -14,7 +14,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from tests.live import Server, ServerFactory

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.routing import Match
 
-from mapping import overview
+from mapping.analysis import overview
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.taxonomy import taxonomy_document

@@ -10,7 +10,7 @@ from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
-from mapping import aggregate
+from mapping.analysis import aggregate
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 

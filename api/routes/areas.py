@@ -10,9 +10,9 @@ from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
-from mapping import aggregate, indicators
+from mapping.analysis import aggregate, indicators
+from mapping.disclosure.publish import area_feature
 from mapping.errors import NotFound
-from mapping.publish import area_feature
 from mapping.storage import areas as area_store
 from mapping.storage.tables import reports
 

@@ -12,9 +12,9 @@ from api.body import read_json
 from api.deps import EngineDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse
-from mapping import campaigns
 from mapping.errors import NotFound
 from mapping.keys import Principal
+from mapping.reports import campaigns
 from mapping.storage import campaigns as store
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])

@@ -10,10 +10,10 @@ from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import Filters, FiltersDep
 from api.responses import feature_collection
-from mapping.coverage import CoverageQuery, Source
-from mapping.coverage_answer import coverage_areas, coverage_hexes
+from mapping.analysis.coverage.answer import coverage_areas, coverage_hexes
+from mapping.analysis.coverage.facilities import SERVICE_CODES
+from mapping.analysis.coverage.gaps import CoverageQuery, Source
 from mapping.errors import InvalidQuery
-from mapping.facilities import SERVICE_CODES
 from mapping.settings import Settings
 
 router = APIRouter(prefix="/coverage", tags=["analysis"])

@@ -12,7 +12,7 @@ from api.body import read_json
 from api.deps import AreasDep, EngineDep, SettingsDep
 from api.openapi import body
 from api.responses import GeoJSONResponse
-from mapping import effort
+from mapping.reports import effort
 
 router = APIRouter(prefix="/effort", tags=["effort"])
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.auth import PUBLIC, ViewDep
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
-from mapping import feed
+from mapping.alerts import feed
 from mapping.errors import NotFound
 from mapping.storage import areas as area_store
 from mapping.storage import reports as store

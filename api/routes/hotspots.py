@@ -10,7 +10,7 @@ from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import feature_collection
-from mapping.hotspot_answer import HotspotQuery, hotspot_features
+from mapping.analysis.hotspots.answer import HotspotQuery, hotspot_features
 
 router = APIRouter(prefix="/hotspots", tags=["analysis"])
 

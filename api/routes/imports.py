@@ -19,9 +19,9 @@ from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.errors import UnsupportedMediaType
 from api.responses import FastJSONResponse
 from mapping.errors import InvalidInput
-from mapping.import_presets import mapping_from
-from mapping.import_readers import detect_format
-from mapping.importer import ImportReport, import_file
+from mapping.imports.importer import ImportReport, import_file
+from mapping.imports.presets import mapping_from
+from mapping.imports.readers import detect_format
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

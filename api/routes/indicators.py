@@ -12,8 +12,8 @@ from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import FastJSONResponse
-from mapping import indicators
-from mapping.publish import collection_metadata
+from mapping.analysis import indicators
+from mapping.disclosure.publish import collection_metadata
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 

@@ -2,7 +2,7 @@
 
 Landing page, conformance, collections with their extents, items (`bbox`, `limit`,
 `datetime`, paging by `next` links) and single items. What each collection holds is
-mapping.ogc's; this module adds the links and media types the standard asks for.
+mapping.standards.ogc's; this module adds the links and media types the standard asks for.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from api import params
 from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.responses import FastJSONResponse, GeoJSONResponse
-from mapping import ogc
+from mapping.disclosure.publish import rfc3339
 from mapping.errors import InvalidQuery
-from mapping.publish import rfc3339
 from mapping.settings import Settings
+from mapping.standards import ogc
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 

@@ -26,10 +26,11 @@ from api import params
 from api.auth import PUBLIC, count_write, principal_for_key
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.responses import FastJSONResponse
-from mapping import ingest, open311
+from mapping.disclosure.publish import View, report_feature
 from mapping.errors import CivicMapError, InvalidInput, NotFound, RateLimited, Unauthorized
-from mapping.open311_xml import to_xml
-from mapping.publish import View, report_feature
+from mapping.reports import ingest
+from mapping.standards import open311
+from mapping.standards.open311_xml import to_xml
 from mapping.storage import report_pages
 from mapping.storage import reports as store
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery

@@ -1,4 +1,4 @@
-"""Photos of reports and their thumbnails, as the privacy rules of mapping.publish allow."""
+"""Photos of reports and their thumbnails, as mapping.disclosure.publish allows."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from api.auth import ViewDep
 from api.deps import EngineDep, PhotoStoreDep, SettingsDep
+from mapping.disclosure.publish import View, photos_visible
 from mapping.errors import NotFound
-from mapping.ingest import hash_secret
-from mapping.publish import View, photos_visible
+from mapping.reports.ingest import hash_secret
 from mapping.storage import photos as photo_store
 from mapping.storage import reports as report_store
 

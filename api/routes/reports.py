@@ -17,11 +17,11 @@ from api.body import read_json
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
-from mapping import ingest, moderation
+from mapping.disclosure.publish import report_feature, rfc3339
 from mapping.errors import NotFound
 from mapping.export.reports import ReportPages
 from mapping.keys import Principal
-from mapping.publish import report_feature, rfc3339
+from mapping.reports import ingest, moderation
 from mapping.schemas import ReportCollection, ReportFeature
 from mapping.storage import report_pages
 from mapping.storage import reports as store

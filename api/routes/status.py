@@ -17,10 +17,10 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import EngineDep, SettingsDep
 from api.responses import FastJSONResponse
-from mapping import overview
+from mapping.analysis import overview
+from mapping.disclosure.publish import View, photo_links, rfc3339
 from mapping.errors import NotFound
-from mapping.ingest import hash_secret
-from mapping.publish import View, photo_links, rfc3339
+from mapping.reports.ingest import hash_secret
 from mapping.storage import areas as area_store
 from mapping.storage import reports as store
 

@@ -13,7 +13,7 @@ from api.body import read_json
 from api.deps import EngineDep
 from api.openapi import body
 from api.responses import FastJSONResponse
-from mapping import webhooks
+from mapping.alerts import webhooks
 from mapping.errors import NotFound
 from mapping.keys import Principal
 from mapping.storage import webhooks as store

@@ -6,6 +6,7 @@ write in a second while memory stays flat however many features there are. Nothi
 of HTTP: the API wraps the byte chunks in a streaming response.
 """
 
-from mapping.export.formats import FORMATS, Download, Format, export_chunks
+from mapping.export.download import FORMATS, Download, Format
+from mapping.export.formats import export_chunks
 
 __all__ = ["FORMATS", "Download", "Format", "export_chunks"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from mapping.publish import View, report_feature
+from mapping.disclosure.publish import View, report_feature
 from mapping.storage import reports as store
 from mapping.storage.reports import ReportQuery
 

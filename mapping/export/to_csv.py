@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mapping.export.formats import Download
+from mapping.export.download import Download
 from mapping.export.geometry import wkt
 from mapping.export.table import Columns, flatten, scan
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from mapping.export.formats import Download
+from mapping.export.download import Download
 
 CHUNK_FEATURES = 500
 

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
-from mapping.export.formats import Download
+from mapping.export.download import Download
 from mapping.export.geometry import GPKG_SRS_ID, gpkg_blob
 from mapping.export.table import BOOLEAN, INTEGER, REAL, Columns, flatten, scan
 

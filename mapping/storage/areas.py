@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +12,10 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 
-from mapping.areas import AreaIndex, display_geojson
 from mapping.storage.tables import areas
 
 LISTED = (
@@ -26,6 +26,16 @@ LISTED = (
     areas.c.display,
     areas.c.updated_at,
 )
+
+
+def display_geojson(geom: BaseGeometry, tolerance: float | None = None) -> str:
+    """The outline simplified for maps (about 1/2000 of its extent), coordinates to 5 decimals."""
+    if tolerance is None:
+        minx, miny, maxx, maxy = geom.bounds
+        tolerance = max(maxx - minx, maxy - miny) / 2000
+    simple = geom.simplify(tolerance, preserve_topology=True)
+    rounded = shapely.set_precision(simple, 1e-5)
+    return json.dumps(mapping(rounded), separators=(",", ":"))
 
 
 def save_areas(conn: Connection, frame: gpd.GeoDataFrame, *, source: str) -> int:
@@ -77,27 +87,3 @@ def get_area(conn: Connection, code: str) -> RowMapping | None:
 
 def levels(conn: Connection) -> list[int]:
     return list(conn.scalars(sa.select(areas.c.level).distinct().order_by(areas.c.level)))
-
-
-class AreaIndexCache:
-    """The AreaIndex of the stored areas, rebuilt when they change (checked on each use).
-
-    The check is one small query, so several processes sharing a database stay in step.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._version: tuple[Any, ...] | None = None
-        self._index = AreaIndex([])
-
-    def current(self) -> AreaIndex:
-        with self._engine.connect() as conn:
-            seen = version(conn)
-            if seen == self._version:
-                return self._index
-            with self._lock:
-                if seen != self._version:
-                    self._index = AreaIndex(index_rows(conn))
-                    self._version = seen
-        return self._index

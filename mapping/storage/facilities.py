@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -12,13 +12,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
-from mapping.areas import AreaIndex
 from mapping.storage import dialect
 from mapping.storage.tables import AREA_LEVELS, facilities
 
 
+class Placer(Protocol):
+    """What places points in areas (an AreaIndex), named here so storage imports no areas."""
+
+    def __bool__(self) -> bool: ...
+
+    def assign(
+        self, lons: Sequence[float], lats: Sequence[float]
+    ) -> dict[int, list[str | None]]: ...
+
+
 def replace_list(
-    conn: Connection, rows: pd.DataFrame, *, source: str, areas: AreaIndex | None = None
+    conn: Connection, rows: pd.DataFrame, *, source: str, areas: Placer | None = None
 ) -> int:
     """Store `rows` (a FacilityList's rows) as the list `source`, replacing its earlier version.
 

@@ -10,16 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
-from mapping.aggregate import parent_cell
 from mapping.storage.tables import population
-
-# A cell's resolution field (bits 52-55) left in place, compared with resolution << 52: no shift
-# operator, whose operand types PostgreSQL and SQLite see differently.
-_RESOLUTION_BITS = population.c.h3.op("&")(sa.literal(15 << 52, sa.BigInteger))
-
-
-def _bits(resolution: int) -> sa.ColumnElement[int]:
-    return sa.literal(resolution << 52, sa.BigInteger)
 
 
 def replace_source(conn: Connection, frame: pd.DataFrame, *, source: str) -> int:
@@ -47,10 +38,10 @@ def population_at(conn: Connection, cells: np.ndarray, resolution: int) -> np.nd
     among the descendants, 7 per step, which keeps the uniform-density assumption.
     """
     out = np.zeros(len(cells))
-    unit = parent_cell(resolution, population.c.h3)
+    unit = hexgrid.sql_parent(population.c.h3, resolution)
     finer = (
         sa.select(unit, sa.func.sum(population.c.population))
-        .where(_bits(resolution) <= _RESOLUTION_BITS)
+        .where(hexgrid.sql_at_least(population.c.h3, resolution))
         .group_by(unit)
     )
     found = np.array(conn.execute(finer).all(), dtype=object).reshape(-1, 2)
@@ -59,13 +50,13 @@ def population_at(conn: Connection, cells: np.ndarray, resolution: int) -> np.nd
         keep = index >= 0
         np.add.at(out, index[keep], found[keep, 1].astype(float))
     coarser = sa.select(population.c.h3, population.c.population).where(
-        _bits(resolution) > _RESOLUTION_BITS
+        ~hexgrid.sql_at_least(population.c.h3, resolution)
     )
     rows = np.array(conn.execute(coarser).all(), dtype=object).reshape(-1, 2)
     if len(rows):
         stored = rows[:, 0].astype(np.uint64)
         counts = rows[:, 1].astype(float)
-        levels = (stored >> np.uint64(52)) & np.uint64(15)
+        levels = hexgrid.resolutions(stored)
         for level in np.unique(levels):
             mine = levels == level
             order = np.argsort(stored[mine])

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from mapping import hexgrid
-from mapping.aggregate import parent_cell
 from mapping.storage import dialect
 from mapping.storage.reports import ReportQuery, report_columns, report_filters
 from mapping.storage.tables import audit_log, reports
@@ -89,7 +88,7 @@ def public_extent(
             *where
         )
     ).one()
-    cell = parent_cell(public_resolution).label("cell")
+    cell = hexgrid.sql_parent(reports.c.h3, public_resolution).label("cell")
     cells = conn.scalars(sa.select(cell).where(*where, reports.c.sensitive).distinct())
     xs = [v for v in (plain[0], plain[2]) if v is not None]
     ys = [v for v in (plain[1], plain[3]) if v is not None]

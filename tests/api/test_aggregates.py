@@ -11,7 +11,7 @@ import h3
 import numpy as np
 import pytest
 
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
 from mapping.storage import areas as area_store
 from tests.conftest import make_report
 

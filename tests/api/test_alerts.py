@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.background import delivery_policy
-from mapping.areas import read_boundaries
-from mapping.delivery import DeliveryWorker
+from mapping.alerts.delivery import DeliveryWorker
+from mapping.areas.files import read_boundaries
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import make_engine

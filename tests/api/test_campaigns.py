@@ -12,7 +12,7 @@ import h3
 import pytest
 from fastapi.testclient import TestClient
 
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
 from mapping.storage import areas as area_store
 from tests.conftest import make_report
 

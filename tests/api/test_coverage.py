@@ -13,8 +13,8 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 
 from api.app import create_app
-from mapping.facilities import FacilityColumns, facilities_from_frame
-from mapping.population import population_cells
+from mapping.analysis.coverage.facilities import FacilityColumns, facilities_from_frame
+from mapping.analysis.population import population_cells
 from mapping.storage import areas as area_store
 from mapping.storage import facilities as facility_store
 from mapping.storage import population as population_store

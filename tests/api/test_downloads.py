@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.downloads import collection_routes
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
+from mapping.disclosure.publish import View
 from mapping.export import Download, export_chunks
 from mapping.export.reports import ReportPages
 from mapping.export.table import unflatten
-from mapping.publish import View
 from mapping.storage import areas as area_store
 from mapping.storage import report_pages
 from mapping.storage.reports import ReportQuery

@@ -13,7 +13,7 @@ import h3
 import pytest
 
 from mapping import hexgrid
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
 from mapping.storage import areas as area_store
 from tests.conftest import make_report
 
@@ -219,8 +219,8 @@ def test_a_visit_that_breaks_a_rule_gets_a_problem(client, change, loc):
 
 
 def test_effort_cells_are_placed_again_when_boundaries_change(client, engine, settings):
-    from mapping import effort
-    from mapping.storage.areas import AreaIndexCache
+    from mapping.areas.index import AreaIndexCache
+    from mapping.reports import effort
 
     campaign, threshold = _campaign(), settings.suppression_threshold
     for _ in range(threshold):

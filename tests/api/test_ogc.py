@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
 from mapping.storage import areas as area_store
 from tests.conftest import make_report
 

@@ -90,7 +90,7 @@ def test_the_sender_sees_photos_the_public_may_not(client, keys, made):
 
 def test_a_receipt_with_url_characters_stays_one_parameter():
     """Receipts are URL-safe tokens today; the links must not depend on it."""
-    from mapping.publish import View, photo_links
+    from mapping.disclosure.publish import View, photo_links
 
     row = {"id": "r1", "photo_count": 1, "sensitive": True, "status": "hidden"}
     [link] = photo_links(row, View(), receipt="a+b&c=d/e?f")

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Polygon, box
 
-from mapping.areas import AreaIndex, read_boundaries
+from mapping.areas.files import read_boundaries
+from mapping.areas.index import AreaIndex
 from mapping.errors import InvalidInput
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

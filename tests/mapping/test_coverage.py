@@ -17,12 +17,16 @@ from pyproj import Geod
 from shapely.geometry import Point, box
 
 from mapping import hexgrid
-from mapping.coverage import Coverage
-from mapping.coverage_answer import area_rows, summary_and_demand
-from mapping.facilities import FacilityColumns, facilities_from_frame, read_facilities
-from mapping.nearest import nearest_m
-from mapping.population import population_cells
-from mapping.studyarea import AreaGrid
+from mapping.analysis.coverage.answer import area_rows, summary_and_demand
+from mapping.analysis.coverage.facilities import (
+    FacilityColumns,
+    facilities_from_frame,
+    read_facilities,
+)
+from mapping.analysis.coverage.gaps import Coverage
+from mapping.analysis.coverage.nearest import nearest_m
+from mapping.analysis.population import population_cells
+from mapping.analysis.studyarea import AreaGrid
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 GEOD = Geod(ellps="WGS84")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mapping import hexgrid
-from mapping.hotspots import classify, gi_star
+from mapping.analysis.hotspots.gistar import classify, gi_star
 
 
 def _hexagons(k: int = 4) -> list[int]:

@@ -8,7 +8,7 @@ import pytest
 from PIL import ExifTags, Image, ImageCms
 
 from mapping.errors import InvalidInput, TooLarge, UnsupportedMedia
-from mapping.imaging import PhotoLimits, clean_photo, guard_decoding
+from mapping.photos.imaging import PhotoLimits, clean_photo, guard_decoding
 
 LIMITS = PhotoLimits(max_bytes=2_000_000, max_pixels=4_000_000, max_edge=256, thumb_edge=64)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>'

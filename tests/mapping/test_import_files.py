@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from mapping import ingest
 from mapping.errors import InvalidInput
 from mapping.export import Download, export_chunks
-from mapping.import_litter import split_survey
-from mapping.import_presets import EEA_LITTERWATCH, mapping_from
-from mapping.import_readers import read_kml
-from mapping.importer import ColumnMapping, import_file
+from mapping.imports.importer import ColumnMapping, import_file
+from mapping.imports.litter import split_survey
+from mapping.imports.presets import EEA_LITTERWATCH, mapping_from
+from mapping.imports.readers import read_kml
+from mapping.reports import ingest
 from mapping.storage.tables import reports
 from tests.conftest import make_report
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
-from mapping import ingest, overview
+from mapping.analysis import overview
+from mapping.reports import ingest
 from mapping.storage.reports import ReportQuery
 from tests.conftest import make_report
 

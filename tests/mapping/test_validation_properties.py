@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping import ingest
 from mapping.errors import InvalidInput
+from mapping.reports import ingest
 from mapping.storage import reports as store
 from mapping.taxonomy import HOTSPOT_THEMES, LITTER_ITEMS, SERVICE_CATEGORIES
 

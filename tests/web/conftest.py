@@ -22,10 +22,10 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
-from mapping import ingest
+from mapping.areas.index import AreaIndexCache
+from mapping.reports import ingest
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
-from mapping.storage.areas import AreaIndexCache
 from tests.conftest import IN_CI, make_report
 from web.templating import vendor_missing
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from PIL import ExifTags, Image
 from sqlalchemy.engine import Engine
 
-from mapping.areas import read_boundaries
+from mapping.areas.files import read_boundaries
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage.tables import effort_visits, reports

@@ -12,7 +12,7 @@
   var WALK_KEY = "civicmap.walk.v1";
   var WORST_ACCURACY_M = 50; // a fix vaguer than this would count cells the volunteer never saw
   var MIN_STEP_M = 5;        // closer fixes are the device's jitter, not a step
-  // The API takes 20,000 points (mapping/effort.py MAX_TRACK_POINTS), but every fix rewrites
+  // The API takes 20,000 points (mapping/reports/effort.py MAX_TRACK_POINTS), but every fix rewrites
   // the kept walk and the body limit is 1 MiB: past this many, every second point is dropped.
   var MAX_POINTS = 2000;
   var MAX_VISIT_MS = 23.5 * 3600 * 1000; // a visit lasts 24 h at most (API)

@@ -1,0 +1,46 @@
+"""The `civicmap` entry point: the domain's commands, and `serve`, which starts the web app.
+
+`serve` lives here, above the domain, so that nothing in `mapping` names the web layer.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mapping.cli.main import main
+from mapping.settings import Settings
+from mapping.storage import make_engine
+from mapping.storage import migrate as migrations
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (CIVICMAP_HOST).")
+@click.option("--port", default=None, type=int, help="Port to listen on (CIVICMAP_PORT).")
+@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the API and pages; an empty database is set up first."""
+    import uvicorn
+
+    engine = make_engine(settings.database_url)
+    revision = migrations.current_revision(engine)
+    if revision is None:
+        click.echo("empty database: creating the schema")
+        migrations.upgrade(engine)
+    elif revision != migrations.head_revision():
+        click.echo(f"the schema is at {revision}: run `civicmap db upgrade` first", err=True)
+        sys.exit(1)
+    engine.dispose()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+__all__ = ["main"]

@@ -1,0 +1,316 @@
+"""Hexagon and area aggregates: integer GROUP BYs in SQL, suppression and indicators here.
+
+Every aggregate is grouped by (unit, kind, category) in one query on either backend; a unit is an
+H3 cell (the stored resolution-15 cell turned into its parent by bit arithmetic, in SQL) or an
+area code (decided at ingest). Polygons are built only for the units in the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import shapely
+import shapely.geometry
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mapping import hexgrid
+from mapping.disclosure.suppress import protect_tree
+from mapping.errors import InvalidQuery
+from mapping.storage import areas as area_store
+from mapping.storage import effort as effort_store
+from mapping.storage.reports import ReportQuery, report_filters, widened
+from mapping.storage.tables import effort_cells, reports
+from mapping.taxonomy import KINDS
+
+# Sums per group, in this order after the group keys.
+_SUMS = (
+    ("reports", sa.func.count()),
+    ("rated", sa.func.count(reports.c.satisfaction)),
+    ("satisfied", sa.func.sum(sa.case((reports.c.satisfaction >= 3, 1), else_=0))),
+    ("satisfaction_sum", sa.func.sum(reports.c.satisfaction)),
+    ("items", sa.func.sum(reports.c.litter_items)),
+    ("plastic", sa.func.sum(reports.c.litter_plastic)),
+    ("surveyed_m", sa.func.sum(reports.c.survey_length_m)),
+    ("severity_sum", sa.func.sum(reports.c.severity)),
+    ("people_affected", sa.func.sum(reports.c.people_affected)),
+)
+KIND_COUNT = {"service": "services", "litter": "surveys", "hotspot": "hotspots"}
+INDICATORS = {
+    "service": ("rated", "satisfied_share", "mean_satisfaction"),
+    "litter": ("items", "surveyed_m", "items_per_100m", "plastic_share"),
+    "hotspot": ("mean_severity", "people_affected"),
+}
+
+
+@dataclass(slots=True)
+class Tally:
+    """The sums of one group of reports."""
+
+    reports: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    satisfaction_sum: float = 0
+    items: int = 0
+    plastic: int = 0
+    surveyed_m: float = 0
+    severity_sum: float = 0
+    people_affected: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(slots=True)
+class Unit:
+    """The tallies of one hexagon or area, by kind and category."""
+
+    key: Any
+    by_kind_category: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(dict))
+    # Visits of observers that touched the unit; None where effort was not tallied.
+    effort: int | None = None
+
+    def kind_total(self, kind: str) -> Tally:
+        total = Tally()
+        for tally in self.by_kind_category.get(kind, {}).values():
+            total.add(tally)
+        return total
+
+    @property
+    def reports(self) -> int:
+        return sum(t.reports for cats in self.by_kind_category.values() for t in cats.values())
+
+
+def tally_effort(
+    conn: Connection,
+    units: dict[Any, Unit],
+    unit: sa.ColumnElement[Any],
+    q: ReportQuery,
+    *,
+    where: Iterable[sa.ColumnElement[bool]] = (),
+) -> None:
+    """Set the effort of every unit in `units` (visits that touched it), adding the units that
+    have effort and no reports: those are the places looked at where nothing was found."""
+    visits = effort_store.visits_by(conn, unit, q, where=where)
+    for key, count in visits.items():
+        units.setdefault(key, Unit(key)).effort = count
+    for key, target in units.items():
+        if key not in visits:
+            target.effort = 0
+
+
+def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -> dict[Any, Unit]:
+    """Group the reports that `q` selects by `unit`, kind and category."""
+    key = unit.label("unit")
+    query = (
+        sa.select(key, reports.c.kind, reports.c.category, *(s.label(n) for n, s in _SUMS))
+        .where(*report_filters(conn, q))
+        .group_by(key, reports.c.kind, reports.c.category)
+    )
+    units: dict[Any, Unit] = {}
+    for row in conn.execute(query):
+        if row.unit is None:
+            continue
+        target = units.get(row.unit)
+        if target is None:
+            target = units[row.unit] = Unit(row.unit)
+        target.by_kind_category[row.kind][row.category] = Tally(
+            *(row[3 + i] or 0 for i in range(len(_SUMS)))
+        )
+    return units
+
+
+def summarise(unit: Unit, *, threshold: int, kinds: Iterable[str] = KINDS) -> dict[str, Any]:
+    """A unit's published properties: counts, by_category, indicators, all suppressed as needed."""
+    parts: dict[Hashable, dict[Hashable, int]] = {
+        kind: {cat: t.reports for cat, t in cats.items()}
+        for kind, cats in unit.by_kind_category.items()
+    }
+    total = unit.reports
+    hidden_total, hidden_kinds, hidden_cats = protect_tree(total, parts, threshold)
+    out: dict[str, Any] = {
+        "reports": None if hidden_total else total,
+        "suppressed": hidden_total,
+        # By kind first: some category codes (sanitation, other) are used by two kinds.
+        "by_category": {
+            kind: {
+                cat: None if (kind, cat) in hidden_cats else count
+                for cat, count in sorted(cats.items())
+            }
+            for kind, cats in sorted(parts.items())
+        },
+    }
+    for kind in kinds:
+        tally = unit.kind_total(kind)
+        hidden = hidden_total or kind in hidden_kinds
+        out[KIND_COUNT[kind]] = None if hidden else tally.reports
+        out.update(indicators(kind, tally, threshold=threshold, hidden=hidden))
+    if unit.effort is not None:
+        out.update(effort_figures(unit.effort, out["reports"], threshold=threshold))
+    return out
+
+
+def effort_figures(visits: int, reports: int | None, *, threshold: int) -> dict[str, Any]:
+    """`effort` (visits), suppressed like a count, and `reports_per_visit`, null unless both
+    its parts are published (so neither can be worked back from it)."""
+    hidden = 0 < visits < threshold
+    ratio = None
+    if not hidden and visits and reports is not None:
+        ratio = round(reports / visits, 3)
+    return {
+        "effort": None if hidden else visits,
+        "effort_suppressed": hidden,
+        "reports_per_visit": ratio,
+    }
+
+
+def indicators(kind: str, t: Tally, *, threshold: int, hidden: bool = False) -> dict[str, Any]:
+    """The indicators of `kind` from a tally; null where their n is below the threshold."""
+    if kind == "service":
+        ok = not hidden and t.rated >= threshold
+        return {
+            "rated": t.rated if ok else None,
+            "satisfied_share": round(t.satisfied / t.rated, 4) if ok else None,
+            "mean_satisfaction": round(t.satisfaction_sum / t.rated, 3) if ok else None,
+        }
+    if kind == "litter":
+        ok = not hidden and t.reports >= threshold and t.surveyed_m > 0
+        return {
+            "items": t.items if ok else None,
+            "surveyed_m": round(t.surveyed_m, 1) if ok else None,
+            "items_per_100m": round(100 * t.items / t.surveyed_m, 2) if ok else None,
+            "plastic_share": round(t.plastic / t.items, 4) if ok and t.items else None,
+        }
+    ok = not hidden and t.reports >= threshold
+    return {
+        "mean_severity": round(t.severity_sum / t.reports, 3) if ok else None,
+        "people_affected": t.people_affected if ok else None,
+    }
+
+
+def hexes(
+    conn: Connection,
+    q: ReportQuery,
+    *,
+    resolution: int,
+    threshold: int,
+    public_resolution: int,
+    max_cells: int,
+) -> tuple[list[dict[str, Any]], str]:
+    """Hexagon Features at `resolution` for the reports `q` selects, and the method in a line.
+
+    A bbox selects the hexagons whose centre lies in it (so no box splits a hexagon); sensitive
+    reports count only at resolutions no finer than the public one.
+    """
+    method = (
+        f"Reports grouped by the resolution-{resolution} H3 ancestor of their resolution-15 "
+        f"cell; counts below {threshold} suppressed, and further counts hidden so no total "
+        "minus its parts reveals them."
+    )
+    boxes = q.boxes
+    query = replace(q, boxes=widened(boxes, resolution) if boxes else ())
+    if resolution > public_resolution:
+        query = replace(query, include_sensitive=False)
+        method += f" Sensitive reports are counted only at resolutions up to {public_resolution}."
+    units = tally_units(conn, hexgrid.sql_parent(reports.c.h3, resolution), query)
+    method += _tally_hex_effort(conn, units, q, resolution=resolution)
+    cells = list(units)
+    if boxes:
+        cells = [c for c in cells if _centre_in(c, boxes)]
+    if len(cells) > max_cells:
+        raise InvalidQuery(
+            f"The answer would hold {len(cells)} hexagons, more than {max_cells}; "
+            "narrow it with bbox or area, or ask for a coarser resolution.",
+            [{"loc": ["query", "resolution"], "msg": "too many hexagons for one answer"}],
+        )
+    kinds = [q.kind] if q.kind else list(KINDS)
+    features = []
+    for cell in sorted(cells):
+        props = {"h3": hexgrid.to_str(cell), "resolution": resolution}
+        props.update(summarise(units[cell], threshold=threshold, kinds=kinds))
+        features.append(
+            {
+                "type": "Feature",
+                "id": props["h3"],
+                "geometry": {"type": "Polygon", "coordinates": [hexgrid.boundary(cell)]},
+                "properties": props,
+            }
+        )
+    return features, method
+
+
+def _tally_hex_effort(
+    conn: Connection, units: dict[Any, Unit], q: ReportQuery, *, resolution: int
+) -> str:
+    """Effort per hexagon, when effort is stored at `resolution` or finer; the method's words.
+
+    Effort cells are stored at one resolution, so a finer hexagon cannot be told; cells stored
+    at a coarser resolution (the setting changed since) are left out rather than misplaced.
+    """
+    effort_cell = effort_cells.c.h3
+    finest = effort_store.stored_resolution(conn)
+    if finest is not None and resolution > finest:
+        return f" Effort is recorded at H3 resolution {finest} and not shown finer."
+    tally_effort(
+        conn,
+        units,
+        hexgrid.sql_parent(effort_cell, resolution),
+        q,
+        where=[hexgrid.sql_at_least(effort_cell, resolution)],
+    )
+    return (
+        " Effort: distinct observer visits whose track touched the hexagon; "
+        "reports_per_visit divides its reports by them."
+    )
+
+
+def _centre_in(cell: int, boxes: Iterable[tuple[float, float, float, float]]) -> bool:
+    lon, lat = hexgrid.centre(cell)
+    return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
+
+
+def areas(
+    conn: Connection, q: ReportQuery, *, level: int, threshold: int
+) -> tuple[list[dict[str, Any]], str]:
+    """Area Features of `level` with their aggregates, and the method in a line.
+
+    Every area of the level is listed, those without reports with zero counts; a bbox selects
+    the areas whose outline meets it.
+    """
+    listed = area_store.list_areas(conn, level=level)
+    if not listed:
+        raise InvalidQuery(
+            f"No areas of level {level} are stored; import them with `civicmap areas import`.",
+            [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
+        )
+    units = tally_units(conn, reports.c[f"area_{level}"], replace(q, boxes=()))
+    tally_effort(conn, units, effort_cells.c[f"area_{level}"], replace(q, boxes=()))
+    window = shapely.union_all([shapely.box(*b) for b in q.boxes]) if q.boxes else None
+    kinds = [q.kind] if q.kind else list(KINDS)
+    features = []
+    for area in listed:
+        geometry = json.loads(area["display"])
+        if window is not None and not shapely.intersects(window, shapely.geometry.shape(geometry)):
+            continue
+        props = {
+            "code": area["code"],
+            "name": area["name"],
+            "level": area["level"],
+            "parent": area["parent"],
+        }
+        unit = units.get(area["code"]) or Unit(area["code"], effort=0)
+        props.update(summarise(unit, threshold=threshold, kinds=kinds))
+        features.append(
+            {"type": "Feature", "id": area["code"], "geometry": geometry, "properties": props}
+        )
+    method = (
+        f"Reports grouped by the level-{level} area that holds them (decided at submission); "
+        f"counts below {threshold} suppressed, and further counts hidden so no total minus its "
+        "parts reveals them. Effort: distinct observer visits that touched the area."
+    )
+    return features, method

@@ -1,0 +1,162 @@
+"""`civicmap facilities` and `civicmap population`: the layers coverage analysis weighs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+
+from mapping.analysis.coverage.facilities import (
+    FacilityColumns,
+    FacilityList,
+    read_facilities,
+    slug,
+)
+from mapping.analysis.population import DEFAULT_SPREAD_RESOLUTION, read_population
+from mapping.areas.index import AreaIndexCache
+from mapping.cli.group import Group, open_engine, pairs
+from mapping.settings import Settings
+from mapping.storage import facilities as facility_store
+from mapping.storage import population as population_store
+
+SHOWN = 20  # refused rows and shared coordinates printed; --report has them all
+
+
+@click.group(cls=Group)
+def facilities() -> None:
+    """Official service facility lists, kept apart from citizen reports."""
+
+
+@facilities.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", help="Name of the list (default: the file's name); replaces it.")
+@click.option("--name-column", default="FacilityName", show_default=True)
+@click.option("--type-column", default="Type", show_default=True, help="'' for none.")
+@click.option("--ownership-column", default="Ownership", show_default=True, help="'' for none.")
+@click.option("--lon", "lon_column", help="Longitude column (found by name if not given).")
+@click.option("--lat", "lat_column", help="Latitude column (found by name if not given).")
+@click.option("--code-column", help="Column with the list's own facility ids.")
+@click.option("--category", default="health_facility", show_default=True)
+@click.option("--category-column", help="Column with each row's category.")
+@click.option("--category-value", multiple=True, help="FILE_VALUE=CODE for --category-column.")
+@click.option(
+    "--type-alias",
+    multiple=True,
+    help="FILE_VALUE=TYPE, e.g. CPHS=CHPS (Ghana's typos are known already).",
+)
+@click.option(
+    "--report",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every refused row and every shared position to this CSV.",
+)
+@click.pass_obj
+def facilities_import(
+    settings: Settings,
+    path: Path,
+    source: str | None,
+    name_column: str,
+    type_column: str,
+    ownership_column: str,
+    lon_column: str | None,
+    lat_column: str | None,
+    code_column: str | None,
+    category: str,
+    category_column: str | None,
+    category_value: tuple[str, ...],
+    type_alias: tuple[str, ...],
+    out: Path | None,
+) -> None:
+    """Import a facility list from CSV; defaults fit Ghana's health facility list."""
+    defaults = FacilityColumns()
+    columns = FacilityColumns(
+        name=name_column,
+        type=type_column or None,
+        ownership=ownership_column or None,
+        lon=lon_column,
+        lat=lat_column,
+        code=code_column,
+        category=category,
+        category_column=category_column,
+        category_values=pairs(category_value, "--category-value"),
+        type_aliases={
+            **defaults.type_aliases,
+            **{k.lower(): v for k, v in pairs(type_alias, "--type-alias").items()},
+        },
+    )
+    found = read_facilities(path, columns)
+    name = source or slug(path.stem)
+    engine = open_engine(settings)
+    index = AreaIndexCache(engine).current()
+    with engine.begin() as conn:
+        stored = facility_store.replace_list(conn, found.rows, source=name, areas=index)
+    _print_facilities(found, stored, name)
+    if out is not None:
+        _write_report(found, out)
+
+
+def _print_facilities(found: FacilityList, stored: int, name: str) -> None:
+    click.echo(
+        f"{found.read} rows: {stored} facilities stored as list {name!r}, "
+        f"{len(found.refused)} refused"
+    )
+    for row, reason in found.refused[:SHOWN]:
+        click.echo(f"  row {row}: {reason}")
+    if len(found.refused) > SHOWN:
+        click.echo(f"  ... and {len(found.refused) - SHOWN} more")
+    for column, renames in found.renamed.items():
+        for (raw, normal), n in sorted(renames.items()):
+            click.echo(f"{column} {raw!r} read as {normal!r} ({n} rows)")
+    shared = found.shared_coordinates
+    rows = sum(len(r) for _, _, r in shared)
+    click.echo(f"{rows} rows share their position with another ({len(shared)} positions); kept")
+    for lon, lat, numbers in shared[:SHOWN]:
+        click.echo(f"  {lon}, {lat}: rows {', '.join(map(str, numbers))}")
+    if len(shared) > SHOWN:
+        click.echo(f"  ... and {len(shared) - SHOWN} more positions")
+
+
+def _write_report(found: FacilityList, out: Path) -> None:
+    with out.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["row", "outcome", "detail"])
+        writer.writerows((row, "refused", reason) for row, reason in found.refused)
+        for lon, lat, numbers in found.shared_coordinates:
+            writer.writerows((n, "shared_position", f"{lon}, {lat}") for n in numbers)
+    click.echo(f"row report written to {out}")
+
+
+@click.group(cls=Group)
+def population() -> None:
+    """Population counts, the demand coverage analysis weighs hexagons by."""
+
+
+@population.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--field", required=True, help="Field with the population, e.g. POP_MAX.")
+@click.option("--source", help="Name of the layer (default: the file's name); replaces it.")
+@click.option(
+    "--resolution",
+    type=click.IntRange(0, 15),
+    default=DEFAULT_SPREAD_RESOLUTION,
+    show_default=True,
+    help="H3 resolution that areas' counts are spread evenly over.",
+)
+@click.pass_obj
+def population_import(
+    settings: Settings, path: Path, field: str, source: str | None, resolution: int
+) -> None:
+    """Import points or areas with a population count (GeoJSON, GeoPackage, Shapefile)."""
+    found = read_population(path, field=field, resolution=resolution)
+    name = source or slug(path.stem)
+    engine = open_engine(settings)
+    with engine.begin() as conn:
+        stored = population_store.replace_source(conn, found.frame, source=name)
+    click.echo(
+        f"{found.points} points and {found.areas} areas, population {found.total:,.0f}, "
+        f"placed in {stored} H3 cells as layer {name!r}"
+    )
+    for index, reason in found.skipped[:SHOWN]:
+        click.echo(f"  feature {index} skipped: {reason}")
+    click.echo("coverage now weighs hexagons by population instead of report counts")

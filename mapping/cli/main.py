@@ -1,0 +1,41 @@
+"""The `civicmap` command group of the domain. `api.cli` adds `serve` to it."""
+
+from __future__ import annotations
+
+import click
+
+from mapping.cli.areas import areas
+from mapping.cli.coverage import facilities, population
+from mapping.cli.demo import demo
+from mapping.cli.group import Group
+from mapping.cli.keys import keys
+from mapping.cli.reports import reports
+from mapping.settings import Settings
+from mapping.storage import make_engine
+from mapping.storage import migrate as migrations
+
+
+@click.group(cls=Group)
+@click.version_option(package_name="civicmap")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """CivicMap: participatory mapping of public services, beach litter and hotspots."""
+    ctx.obj = Settings()
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Create or bring the schema up to date."""
+    engine = make_engine(settings.database_url)
+    migrations.upgrade(engine)
+    click.echo(f"schema at {migrations.current_revision(engine)}")
+
+
+for command in (areas, reports, demo, keys, facilities, population):
+    main.add_command(command)
