@@ -27,6 +27,7 @@ from mapping.errors import (
     TooLarge,
     Unauthorized,
     UnsupportedMedia,
+    error_items,
 )
 
 
@@ -83,10 +84,6 @@ def too_large(limit: int) -> ProblemResponse:
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
-
-
 def _allowed_methods(request: Request) -> list[str]:
     """The documented methods of the path template this path belongs to. Starlette names only
     the first matching route's, but one path often has a route per method (GET and PATCH of a
@@ -119,7 +116,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_: Request, exc: RequestValidationError) -> ProblemResponse:
-        errors = _validation_errors(exc)
+        errors = error_items(exc)
         where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:3])
         # A body that breaks its schema is unprocessable; a bad parameter is a bad request.
         status = 422 if any(e["loc"][:1] == ["body"] for e in errors) else 400

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypedDict
 
 
 class ErrorItem(TypedDict):
     loc: list[str | int]
     msg: str
+
+
+class HasErrors(Protocol):
+    """A validation error that lists what failed: pydantic's, or FastAPI's wrapper of it."""
+
+    def errors(self) -> Iterable[Mapping[str, Any]]: ...
+
+
+def error_items(exc: HasErrors, prefix: Sequence[str | int] = ()) -> list[ErrorItem]:
+    """The one conversion of a validation error into error items, each located under `prefix`."""
+    return [
+        {"loc": [*prefix, *e.get("loc", ())], "msg": e.get("msg", "invalid")} for e in exc.errors()
+    ]
 
 
 class CivicMapError(Exception):

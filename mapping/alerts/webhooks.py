@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import Connection
 
 from mapping.disclosure.publish import rfc3339
-from mapping.errors import ErrorItem, InvalidInput
+from mapping.errors import InvalidInput, error_items
 from mapping.schemas import SLUG_PATTERN
 from mapping.storage import webhooks as store
 from mapping.storage.reports import PUBLIC_STATUSES
@@ -68,8 +68,7 @@ def create_webhook(
     try:
         new = WebhookCreate.model_validate(obj)
     except ValidationError as exc:
-        errors: list[ErrorItem] = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("The webhook is not valid.", errors) from None
+        raise InvalidInput("The webhook is not valid.", error_items(exc)) from None
     secret = new.secret or secrets.token_urlsafe(32)
     row = {
         "id": uuid.uuid4(),

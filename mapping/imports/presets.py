@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from mapping.errors import ErrorItem, InvalidInput
+from mapping.errors import InvalidInput, error_items
 from mapping.imports.importer import ColumnMapping
 from mapping.taxonomy import Kind
 
@@ -86,8 +86,7 @@ def mapping_from(obj: Any, loc: str = "mapping") -> ColumnMapping:
     try:
         spec = MappingSpec.model_validate(obj)
     except ValidationError as exc:
-        errors: list[ErrorItem] = [{"loc": [loc, *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("The column mapping is not valid.", errors) from None
+        raise InvalidInput("The column mapping is not valid.", error_items(exc, [loc])) from None
     given = spec.model_dump(exclude_none=True, exclude={"preset"})
     if spec.preset is not None:
         return dataclasses.replace(PRESETS[spec.preset], **given)

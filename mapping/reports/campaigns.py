@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
 from mapping.disclosure.publish import rfc3339, utc
-from mapping.errors import Conflict, ErrorItem, InvalidInput
+from mapping.errors import Conflict, ErrorItem, InvalidInput, error_items
 from mapping.schemas import SLUG_PATTERN
 from mapping.storage import areas as area_store
 from mapping.storage import campaigns as store
@@ -79,9 +79,8 @@ def create_campaign(
     try:
         new = CampaignCreate.model_validate(obj, context={"max_text_chars": max_text_chars})
     except ValidationError as exc:
-        errors: list[ErrorItem] = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("The campaign is not valid.", errors) from None
-    errors = [
+        raise InvalidInput("The campaign is not valid.", error_items(exc)) from None
+    errors: list[ErrorItem] = [
         {"loc": ["categories", i], "msg": f"{code!r} is not a {new.kind} category"}
         for i, code in enumerate(new.categories)
         if code not in category_codes(new.kind)

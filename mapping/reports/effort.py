@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from mapping import hexgrid
 from mapping.areas.index import AreaIndex
 from mapping.disclosure.publish import rfc3339
-from mapping.errors import Conflict, ErrorItem, InvalidInput
+from mapping.errors import Conflict, ErrorItem, InvalidInput, error_items
 from mapping.reports.campaigns import area_codes_of, fit_flag
 from mapping.reports.ingest import CLOCK_SKEW, EARLIEST_OBSERVATION, resolve_client_id
 from mapping.schemas import SLUG_PATTERN, PointGeometry
@@ -107,9 +107,9 @@ def validate_visit(obj: Any, *, limits: EffortLimits, now: datetime) -> tuple[Ef
     try:
         visit = EffortFeature.model_validate(obj)
     except ValidationError as exc:
-        errors: list[ErrorItem] = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("The effort record is not valid.", errors) from None
-    props, errors = visit.properties, []
+        raise InvalidInput("The effort record is not valid.", error_items(exc)) from None
+    props = visit.properties
+    errors: list[ErrorItem] = []
     if props.started_at < EARLIEST_OBSERVATION:
         errors.append({"loc": ["properties", "started_at"], "msg": "must not be before 2000"})
     if props.ended_at < props.started_at:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from mapping import hexgrid
 from mapping.alerts import webhooks
 from mapping.areas.index import AreaIndex
-from mapping.errors import Conflict, ErrorItem, InvalidInput
+from mapping.errors import Conflict, ErrorItem, InvalidInput, error_items
 from mapping.photos.upload import PhotoUpload
 from mapping.reports import campaigns
 from mapping.schemas import (
@@ -95,10 +95,6 @@ class BatchResult:
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _errors(exc: ValidationError, prefix: Sequence[str | int] = ()) -> list[ErrorItem]:
-    return [{"loc": [*prefix, *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-
-
 def validate_feature(obj: Any, *, limits: Limits, now: datetime) -> ValidReport:
     """Check one report Feature against every rule of the API; InvalidInput lists what to fix."""
     try:
@@ -106,7 +102,7 @@ def validate_feature(obj: Any, *, limits: Limits, now: datetime) -> ValidReport:
             obj, context={"max_text_chars": limits.max_text_chars}
         )
     except ValidationError as exc:
-        raise InvalidInput("The report is not valid.", _errors(exc)) from None
+        raise InvalidInput("The report is not valid.", error_items(exc)) from None
     props = feature.properties
     errors: list[ErrorItem] = []
     if props.category not in category_codes(props.kind):
@@ -132,7 +128,7 @@ def validate_feature(obj: Any, *, limits: Limits, now: datetime) -> ValidReport:
     try:
         attributes = ATTRIBUTES_BY_KIND[props.kind].model_validate(props.attributes)
     except ValidationError as exc:
-        errors.extend(_errors(exc, ["properties", "attributes"]))
+        errors.extend(error_items(exc, ["properties", "attributes"]))
     if attributes is not None and props.kind == "litter":
         known = litter_materials()
         errors.extend(
@@ -377,7 +373,9 @@ def submit_batch(
     try:
         collection = ReportCollection.model_validate(obj)
     except ValidationError as exc:
-        raise InvalidInput("The batch is not a GeoJSON FeatureCollection.", _errors(exc)) from None
+        raise InvalidInput(
+            "The batch is not a GeoJSON FeatureCollection.", error_items(exc)
+        ) from None
     if len(collection.features) > limits.max_batch_features:
         raise InvalidInput(
             f"The batch has {len(collection.features)} features; "

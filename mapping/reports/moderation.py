@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy.engine import Engine, RowMapping
 
 from mapping.alerts import webhooks
-from mapping.errors import ErrorItem, InvalidInput, NotFound
+from mapping.errors import InvalidInput, NotFound, error_items
 from mapping.keys import Principal
 from mapping.storage import reports as report_store
 from mapping.storage import trust as trust_store
@@ -44,8 +44,7 @@ def parse_change(obj: Any) -> ModerationChange:
     try:
         return ModerationChange.model_validate(obj)
     except ValidationError as exc:
-        errors: list[ErrorItem] = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("The moderation change is not valid.", errors) from None
+        raise InvalidInput("The moderation change is not valid.", error_items(exc)) from None
 
 
 def moderate(
