@@ -24,7 +24,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     """Serve the API and pages; an empty database is set up first."""
     import uvicorn
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     revision = migrations.current_revision(engine)
     if revision is None:
         click.echo("empty database: creating the schema")

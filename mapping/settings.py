@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///var/civicmap.sqlite",
         description="SQLAlchemy URL: `sqlite:///PATH` (SpatiaLite) or `postgresql+psycopg://...`.",
+    )
+    spatialite_library: str = Field(
+        "mod_spatialite",
+        # SPATIALITE_LIBRARY_PATH is the name other GIS tools read; either is taken.
+        validation_alias=AliasChoices("CIVICMAP_SPATIALITE_LIBRARY", "SPATIALITE_LIBRARY_PATH"),
+        description="The SpatiaLite extension SQLite loads: a name on the library path, or a file.",
     )
     max_body_bytes: int = Field(1 * MIB, gt=0, description="Largest request body (413 past it).")
     max_bulk_body_bytes: int = Field(

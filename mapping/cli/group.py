@@ -30,7 +30,7 @@ class Group(click.Group):
 
 def open_engine(settings: Settings) -> Engine:
     """The database engine, with the schema brought up to date first."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     migrations.upgrade(engine)
     return engine
 

@@ -32,7 +32,7 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Create or bring the schema up to date."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     migrations.upgrade(engine)
     click.echo(f"schema at {migrations.current_revision(engine)}")
 

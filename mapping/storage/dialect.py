@@ -7,7 +7,7 @@ import functools
 import importlib
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,8 @@ def is_sqlite(bind: Connection | Engine) -> bool:
     return bind.dialect.name == "sqlite"
 
 
-def spatialite_library() -> str:
-    """The SpatiaLite extension: `SPATIALITE_LIBRARY_PATH`, else the system's mod_spatialite."""
-    return os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+# The system's SpatiaLite extension, found by SQLite on its library path.
+SPATIALITE = "mod_spatialite"
 
 
 @functools.cache
@@ -48,11 +47,20 @@ def bind_bundled_libraries() -> None:
             ctypes.CDLL(str(library), mode=os.RTLD_NOW)
 
 
-def on_sqlite_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    """Load SpatiaLite and make every commit durable before it returns (WAL, synchronous=FULL)."""
+def sqlite_connect_hook(spatialite: str = SPATIALITE) -> Callable[[Any, Any], None]:
+    """What each new SQLite connection runs: load the SpatiaLite extension `spatialite` (a name
+    or a path), and make every commit durable before it returns (WAL, synchronous=FULL)."""
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        _set_up_sqlite(dbapi_conn, spatialite)
+
+    return on_connect
+
+
+def _set_up_sqlite(dbapi_conn: Any, spatialite: str) -> None:
     bind_bundled_libraries()
     dbapi_conn.enable_load_extension(True)
-    dbapi_conn.load_extension(spatialite_library())
+    dbapi_conn.load_extension(spatialite)
     dbapi_conn.enable_load_extension(False)
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

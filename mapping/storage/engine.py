@@ -7,11 +7,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from mapping.storage.dialect import on_sqlite_connect
+from mapping.storage.dialect import SPATIALITE, sqlite_connect_hook
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, spatialite: str = SPATIALITE) -> Engine:
     """An engine for `url`: `sqlite:///PATH` (SpatiaLite) or `postgresql+psycopg://...` (PostGIS).
+
+    `spatialite` names the SpatiaLite extension to load, when it is not the system's.
 
     SQLite goes through `pysqlite3`, since many Python builds cannot load extensions; the folder
     of the database file is created when missing. Nothing connects until the engine is used.
@@ -25,7 +27,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(
             parsed, module=sqlite3, connect_args={"check_same_thread": False, "timeout": 30}
         )
-        sa.event.listen(engine, "connect", on_sqlite_connect)
+        sa.event.listen(engine, "connect", sqlite_connect_hook(spatialite))
         return engine
     if parsed.get_backend_name() == "postgresql":
         # JIT compiling pays off for long analytical queries, not for the short ones on every
