@@ -15,26 +15,16 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mapping.alerts.delivery import DeliveryPolicy, DeliveryWorker
+from mapping.alerts.delivery import DeliveryWorker
 from mapping.photos.imaging import guard_decoding
 from mapping.settings import Settings
-
-
-def delivery_policy(settings: Settings) -> DeliveryPolicy:
-    return DeliveryPolicy(
-        backoff_base_s=settings.webhook_backoff_base_s,
-        backoff_max_s=settings.webhook_backoff_max_s,
-        max_attempts=settings.webhook_max_attempts,
-        timeout_s=settings.webhook_timeout_s,
-        public_resolution=settings.public_h3_resolution,
-    )
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Set the photo decoding guard, and run the delivery worker for the app's lifetime (inside
     whatever lifespan the app already has)."""
     guard_decoding(settings.max_photo_pixels)
-    app.state.delivery_worker = DeliveryWorker(app.state.engine, delivery_policy(settings))
+    app.state.delivery_worker = DeliveryWorker(app.state.engine, app.state.policies.delivery)
     inner = app.router.lifespan_context
 
     @asynccontextmanager

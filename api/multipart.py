@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from api.body import read_json
-from api.deps import get_photo_limits, get_photo_store
+from api.deps import get_photo_store
 from mapping.errors import ErrorItem, InvalidInput, TooLarge
 from mapping.photos.upload import PhotoUpload
 from mapping.settings import Settings
@@ -148,6 +148,6 @@ async def read_submission(request: Request, settings: Settings) -> tuple[Any, Ph
     if not parts.photos:
         return parts.feature, None
     upload = PhotoUpload(
-        parts.photos, limits=get_photo_limits(settings), store=get_photo_store(settings)
+        parts.photos, limits=request.app.state.policies.photos, store=get_photo_store(settings)
     )
     return parts.feature, upload

@@ -8,7 +8,7 @@ For each backend, on a fresh schema every time, it measures
   full  POST /api/v1/reports/batch, FeatureCollections of 5,000 features, through the real app
         in-process (TestClient): body reading, JSON parsing, validation, H3, quality flags,
         idempotency bookkeeping, the insert and the JSON answer;
-  bare  the same rows, computed beforehand with `reports.ingest.to_row`, inserted with SQLAlchemy
+  bare  the same rows, computed beforehand with `reports.to_row`, inserted with SQLAlchemy
         Core executemany in chunks of 5,000, one transaction per chunk, the point as EWKT.
 
 `bare` is the floor the storage itself sets on this machine, measured in the same run, so the
@@ -51,6 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from mapping.reports import ingest
+from mapping.reports.rows import Limits, client_id_for, to_row, validate_feature
 from mapping.settings import Settings
 from mapping.storage import make_engine
 from mapping.storage.scratch import problem_reaching, temporary_store
@@ -227,15 +228,15 @@ def make_features(count: int, seed: int) -> list[dict[str, Any]]:
 
 def precompute_rows(features: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows the real path would store, for the bare insert (computed outside any timing)."""
-    limits, now = ingest.Limits(), datetime.now(UTC)
+    limits, now = Limits(), datetime.now(UTC)
     rows = []
     for number, feature in enumerate(features):
         try:
-            report = ingest.validate_feature(feature, limits=limits, now=now)
+            report = validate_feature(feature, limits=limits, now=now)
         except ingest.InvalidInput as exc:  # the generator is wrong, not the service
             raise SystemExit(f"generated feature {number} is invalid: {exc.errors}") from None
-        client_id = ingest.client_id_for(report, None)
-        row = ingest.to_row(report, client_id=client_id, received_at=now, limits=limits)
+        client_id = client_id_for(report, None)
+        row = to_row(report, client_id=client_id, received_at=now, limits=limits)
         if "submitter" in row:
             # The real path stores the sender's pseudonym (32 hex digits); the same here, so
             # that both sides write the same bytes.

@@ -6,7 +6,7 @@
 For each backend it builds two fresh databases with Ghana's regions (from ../shared/data when
 there) and synthetic reports around Ghana's towns: the big one (`--count`, default 1,000,000)
 and a baseline (`--baseline-count`, default 1,000). Reports go in fast and bare: rows made like
-`reports.ingest.to_row` (a few thousand template reports validated once, then copied with new
+`reports.to_row` (a few thousand template reports validated once, then copied with new
 ids, points, H3 cells, times and areas placed by the same vectorised AreaIndex as ingest), inserted
 with SQLAlchemy Core executemany in chunks of 20,000, one transaction per chunk. The batch API
 would take far longer for a million rows and is measured by bench/ingest.py.
@@ -57,7 +57,7 @@ from api.app import create_app
 from mapping import hexgrid
 from mapping.areas.files import read_boundaries
 from mapping.areas.index import AreaIndex
-from mapping.reports import ingest
+from mapping.reports.rows import Limits, to_row, validate_feature
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import dialect, make_engine, scratch, upgrade
@@ -109,11 +109,11 @@ def template_rows(count: int, seed: int) -> list[dict[str, Any]]:
     """Valid reports of every kind, validated and turned into rows once by ingest itself."""
     from bench.ingest import make_features  # the ingest benchmark's realistic reports
 
-    limits, now = ingest.Limits(), datetime.now(UTC)
+    limits, now = Limits(), datetime.now(UTC)
     rows = []
     for feature in make_features(count, seed):
-        report = ingest.validate_feature(feature, limits=limits, now=now)
-        rows.append(ingest.to_row(report, client_id=uuid.uuid4(), received_at=now, limits=limits))
+        report = validate_feature(feature, limits=limits, now=now)
+        rows.append(to_row(report, client_id=uuid.uuid4(), received_at=now, limits=limits))
     return rows
 
 

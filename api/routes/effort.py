@@ -9,10 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import PUBLIC, WriterDep
 from api.body import read_json
-from api.deps import AreasDep, EngineDep, SettingsDep
+from api.deps import AreasDep, EffortLimitsDep, EngineDep
 from api.openapi import body
 from api.responses import GeoJSONResponse
 from mapping.reports import effort
+from mapping.reports.write import Submission
 
 router = APIRouter(prefix="/effort", tags=["effort"])
 
@@ -34,18 +35,14 @@ router = APIRouter(prefix="/effort", tags=["effort"])
 async def record_effort(
     request: Request,
     engine: EngineDep,
-    settings: SettingsDep,
+    limits: EffortLimitsDep,
     areas: AreasDep,
     submitter: WriterDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     obj = await read_json(request)
-    limits = effort.EffortLimits(
-        resolution=settings.effort_h3_resolution,
-        max_track_m=settings.max_effort_track_km * 1000,
-    )
 
-    def record() -> effort.Recorded:
+    def record() -> Submission:
         return effort.record_visit(
             engine,
             obj,

@@ -29,6 +29,7 @@ from api.responses import FastJSONResponse
 from mapping.disclosure.publish import View, report_feature
 from mapping.errors import CivicMapError, InvalidInput, NotFound, RateLimited, Unauthorized
 from mapping.reports import ingest
+from mapping.reports.write import Submission
 from mapping.standards import open311
 from mapping.standards.open311_xml import to_xml
 from mapping.storage import report_pages
@@ -279,7 +280,7 @@ async def create_request(
     feature = open311.request_feature(fields, now=datetime.now(UTC))
     submitter = count_write(request, engine, settings, principal)
 
-    def submit() -> ingest.Submission:
+    def submit() -> Submission:
         return ingest.submit_report(
             engine, feature, limits=limits, areas=areas.current(), submitter=submitter
         )

@@ -13,7 +13,7 @@ from api.auth import ViewDep
 from api.deps import EngineDep, PhotoStoreDep, SettingsDep
 from mapping.disclosure.publish import View, photos_visible
 from mapping.errors import NotFound
-from mapping.reports.ingest import hash_secret
+from mapping.reports.rows import hash_secret
 from mapping.storage import photos as photo_store
 from mapping.storage import reports as report_store
 

@@ -22,6 +22,7 @@ from mapping.errors import NotFound
 from mapping.export.reports import ReportPages
 from mapping.keys import Principal
 from mapping.reports import ingest, moderation
+from mapping.reports.write import Submission
 from mapping.schemas import ReportCollection, ReportFeature
 from mapping.storage import report_pages
 from mapping.storage import reports as store
@@ -62,7 +63,7 @@ async def create_report(
 ) -> Response:
     obj, photos = await multipart.read_submission(request, settings)
 
-    def submit() -> ingest.Submission:
+    def submit() -> Submission:
         return ingest.submit_report(
             engine,
             obj,

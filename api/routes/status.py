@@ -20,7 +20,7 @@ from api.responses import FastJSONResponse
 from mapping.analysis import overview
 from mapping.disclosure.publish import View, photo_links, rfc3339
 from mapping.errors import NotFound
-from mapping.reports.ingest import hash_secret
+from mapping.reports.rows import hash_secret
 from mapping.storage import areas as area_store
 from mapping.storage import reports as store
 

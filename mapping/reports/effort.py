@@ -21,14 +21,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from mapping import hexgrid
 from mapping.areas.index import AreaIndex
 from mapping.disclosure.publish import rfc3339
-from mapping.errors import Conflict, ErrorItem, InvalidInput, error_items
+from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.reports.campaigns import area_codes_of, fit_flag
-from mapping.reports.ingest import CLOCK_SKEW, EARLIEST_OBSERVATION, resolve_client_id
+from mapping.reports.rows import CLOCK_SKEW, EARLIEST_OBSERVATION, resolve_client_id
+from mapping.reports.write import Submission, write_once
 from mapping.schemas import SLUG_PATTERN, PointGeometry
 from mapping.storage import campaigns as campaign_store
 from mapping.storage import effort as store
@@ -94,14 +95,6 @@ class EffortLimits:
     max_track_m: float = 50_000.0
 
 
-@dataclass(slots=True)
-class Recorded:
-    """What became of one submitted visit."""
-
-    outcome: Literal["created", "duplicate"]
-    row: Mapping[Any, Any]
-
-
 def validate_visit(obj: Any, *, limits: EffortLimits, now: datetime) -> tuple[EffortFeature, float]:
     """Check a visit against the API's rules; the visit and its track length in metres."""
     try:
@@ -142,11 +135,11 @@ def record_visit(
     areas: AreaIndex | None = None,
     submitter: str | None = None,
     now: datetime | None = None,
-) -> Recorded:
+) -> Submission:
     """Store one visit with its cells, or find it again when the same visit is replayed.
 
     Raises InvalidInput for a visit that breaks a rule and Conflict when its client id was used
-    for another visit.
+    for another visit (mapping.reports.write).
     """
     now = now or datetime.now(UTC)
     visit, length = validate_visit(obj, limits=limits, now=now)
@@ -170,7 +163,8 @@ def record_visit(
         "quality": [],
         "submitter": submitter,
     }
-    with engine.begin() as conn:
+
+    def insert(conn: Connection) -> bool:
         if props.campaign:
             campaign = campaign_store.get_campaign(conn, props.campaign)
             codes = {code for cell in cell_rows for code in area_codes_of(cell)}
@@ -178,18 +172,15 @@ def record_visit(
                 campaign, start=row["started_at"], end=row["ended_at"], area_codes=codes
             )
             row["quality"] = [flag] if flag else []
-        seq = store.insert_visit(conn, row, cell_rows)
-        stored = store.get_by_client_id(conn, client_id)
-    if stored is None:  # pragma: no cover - the insert or the earlier row must be there
-        raise RuntimeError("visit vanished between insert and read")
-    if seq is not None:
-        return Recorded("created", stored)
-    if stored["content_hash"] != row["content_hash"]:
-        raise Conflict(
-            f"client_id {client_id} was already used for another visit; send a new client_id",
-            [{"loc": ["properties", "client_id"], "msg": "already used for other content"}],
-        )
-    return Recorded("duplicate", stored)
+        return store.insert_visit(conn, row, cell_rows) is not None
+
+    return write_once(
+        engine,
+        client_id=client_id,
+        content_hash=row["content_hash"],
+        insert=insert,
+        read=store.get_by_client_id,
+    )
 
 
 def visit_doc(row: Mapping[Any, Any]) -> dict[str, Any]:
