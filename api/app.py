@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "hotspots: citizen reports in, hexagon and area aggregates out.",
     )
     app.state.settings = settings
+    app.state.policies = settings.policies()
     app.state.engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     app.state.area_index = AreaIndexCache(app.state.engine)
     # Maps fetch GeoJSON of hexagons and areas: it compresses about six times.

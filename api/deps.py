@@ -10,8 +10,9 @@ from sqlalchemy.engine import Engine
 from mapping.areas.index import AreaIndexCache
 from mapping.photos.imaging import PhotoLimits
 from mapping.photos.store import DirectoryPhotoStore, PhotoStore
-from mapping.reports.ingest import Limits, limits_from
-from mapping.settings import Settings
+from mapping.reports.effort import EffortLimits
+from mapping.reports.rows import Limits
+from mapping.settings import Policies, Settings
 
 
 def get_engine(request: Request) -> Engine:
@@ -26,14 +27,23 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_limits(settings: Annotated[Settings, Depends(get_settings)]) -> Limits:
-    return limits_from(settings)
+def get_policies(request: Request) -> Policies:
+    return request.app.state.policies  # type: ignore[no-any-return]
+
+
+def get_limits(policies: Annotated[Policies, Depends(get_policies)]) -> Limits:
+    return policies.ingest
+
+
+def get_effort_limits(policies: Annotated[Policies, Depends(get_policies)]) -> EffortLimits:
+    return policies.effort
 
 
 AreasDep = Annotated[AreaIndexCache, Depends(get_area_index)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+EffortLimitsDep = Annotated[EffortLimits, Depends(get_effort_limits)]
 
 
 def get_photo_store(settings: Annotated[Settings, Depends(get_settings)]) -> PhotoStore:
@@ -41,14 +51,8 @@ def get_photo_store(settings: Annotated[Settings, Depends(get_settings)]) -> Pho
     return DirectoryPhotoStore(settings.photo_dir)
 
 
-def get_photo_limits(settings: Annotated[Settings, Depends(get_settings)]) -> PhotoLimits:
-    return PhotoLimits(
-        max_count=settings.max_photos_per_report,
-        max_bytes=settings.max_photo_bytes,
-        max_pixels=settings.max_photo_pixels,
-        max_edge=settings.photo_max_edge,
-        thumb_edge=settings.photo_thumb_edge,
-    )
+def get_photo_limits(policies: Annotated[Policies, Depends(get_policies)]) -> PhotoLimits:
+    return policies.photos
 
 
 PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]

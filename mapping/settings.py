@@ -1,15 +1,22 @@
 """Settings, read from the environment with the prefix `CIVICMAP_` (and from `.env`).
 
-Only the command line and the application factory build a `Settings`; the rest of `mapping`
-takes what it needs as arguments.
+Only the command line and the application factory build a `Settings`. The rest of `mapping`
+never sees it: it takes the small policy dataclasses of `Policies` (ingest limits, effort,
+photos, webhook delivery), built here once from the settings, or plain arguments.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from mapping.alerts.delivery import DeliveryPolicy
+from mapping.photos.imaging import PhotoLimits
+from mapping.reports.effort import EffortLimits
+from mapping.reports.rows import Limits
 
 MIB = 1024 * 1024
 
@@ -158,3 +165,46 @@ class Settings(BaseSettings):
         """The body cap of a report sent with photos: the feature's own cap, each photo's, and
         room for the multipart framing around them."""
         return self.max_body_bytes + self.max_photos_per_report * self.max_photo_bytes + 64 * 1024
+
+    def policies(self) -> Policies:
+        """The policies the core takes, read from these settings once."""
+        return Policies(
+            ingest=Limits(
+                max_text_chars=self.max_text_chars,
+                max_batch_features=self.max_batch_features,
+                low_accuracy_m=self.low_accuracy_m,
+                old_observation_days=self.old_observation_days,
+                duplicate_distance_m=self.duplicate_distance_m,
+                duplicate_window_s=self.duplicate_window_hours * 3600,
+                burst_reports=self.burst_reports,
+                burst_window_s=self.burst_window_s,
+            ),
+            effort=EffortLimits(
+                resolution=self.effort_h3_resolution,
+                max_track_m=self.max_effort_track_km * 1000,
+            ),
+            photos=PhotoLimits(
+                max_count=self.max_photos_per_report,
+                max_bytes=self.max_photo_bytes,
+                max_pixels=self.max_photo_pixels,
+                max_edge=self.photo_max_edge,
+                thumb_edge=self.photo_thumb_edge,
+            ),
+            delivery=DeliveryPolicy(
+                backoff_base_s=self.webhook_backoff_base_s,
+                backoff_max_s=self.webhook_backoff_max_s,
+                max_attempts=self.webhook_max_attempts,
+                timeout_s=self.webhook_timeout_s,
+                public_resolution=self.public_h3_resolution,
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """What the core is told by the settings, one dataclass per room that needs rules."""
+
+    ingest: Limits
+    effort: EffortLimits
+    photos: PhotoLimits
+    delivery: DeliveryPolicy

@@ -69,7 +69,8 @@ def demo(
         coast=demo_data.read_coast(coast) if coast.exists() else None,
     )
     index = AreaIndexCache(engine).current()
-    limits = ingest.limits_from(settings)
+    policies = settings.policies()
+    limits = policies.ingest
     created = 0
     for start in range(0, len(features), limits.max_batch_features):
         batch = {
@@ -85,13 +86,10 @@ def demo(
         towns=demo_data.read_towns(places) if places.exists() else (),
         coast=demo_data.read_coast(coast) if coast.exists() else None,
     )
-    effort_limits = effort.EffortLimits(
-        resolution=settings.effort_h3_resolution, max_track_m=settings.max_effort_track_km * 1000
-    )
     stored = 0
     for visit in visits:
         try:
-            recorded = effort.record_visit(engine, visit, limits=effort_limits, areas=index)
+            recorded = effort.record_visit(engine, visit, limits=policies.effort, areas=index)
         except Conflict:
             continue  # an earlier demo run stored it, with times relative to that day
         stored += recorded.outcome == "created"

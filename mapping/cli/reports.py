@@ -13,7 +13,6 @@ from mapping.areas.index import AreaIndexCache
 from mapping.cli.group import Group, open_engine, pairs
 from mapping.imports.importer import ColumnMapping, ImportReport, import_file
 from mapping.imports.presets import PRESETS, mapping_from
-from mapping.reports import ingest
 from mapping.settings import Settings
 
 SHOWN = 50  # refused rows printed; --report has them all
@@ -54,7 +53,7 @@ def run_import(
         engine,
         path,
         mapping,
-        limits=ingest.limits_from(settings),
+        limits=settings.policies().ingest,
         max_bytes=settings.max_import_bytes,
         areas=index,
         fmt=fmt,
