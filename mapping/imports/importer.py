@@ -28,6 +28,7 @@ from mapping.imports.readers import Record, detect_format, opened, read_records
 from mapping.imports.readers import read_csv as _read_csv_records
 from mapping.imports.values import coerce, observed_time, text, truthy
 from mapping.reports import ingest
+from mapping.reports.rows import Limits
 
 IMPORT_NAMESPACE = uuid.UUID("1b7c3c1e-0b7f-4a55-b0a4-8f3f3a51f0d2")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -313,7 +314,7 @@ def import_rows(
     rows: Iterable[Record | Mapping[str, Any]],
     mapping: ColumnMapping,
     *,
-    limits: ingest.Limits,
+    limits: Limits,
     areas: AreaIndex | None = None,
     submitter: str | None = None,
     first_row: int = 2,
@@ -371,7 +372,7 @@ def import_file(
     path: Path,
     mapping: ColumnMapping,
     *,
-    limits: ingest.Limits,
+    limits: Limits,
     max_bytes: int,
     areas: AreaIndex | None = None,
     submitter: str | None = None,
