@@ -7,15 +7,14 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from api.errors import UnsupportedMediaType
 from api.openapi import JSON_TYPES
-from mapping.errors import InvalidInput
+from mapping.errors import InvalidInput, UnsupportedMedia
 
 
 async def read_json(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in JSON_TYPES:
-        raise UnsupportedMediaType(
+        raise UnsupportedMedia(
             f"Send the body as {' or '.join(JSON_TYPES)}, not {media or 'no content type'}."
         )
     raw = await request.body()

@@ -1,6 +1,9 @@
 """RFC 9457 problem details for every error, from one table of domain errors to status codes.
 
-A 5xx never carries the text of the exception that caused it; the log has it.
+Each domain error class is registered once with its status; an error takes the status of the
+nearest class in its own ancestry, so a subclass (TooLarge is an InvalidInput) never depends on
+the order of the table. Routes that answer in another body shape (Open311) take the status from
+here too. A 5xx never carries the text of the exception that caused it; the log has it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from api.responses import ProblemResponse
 from mapping.errors import (
     CivicMapError,
     Conflict,
+    ErrorItem,
     Forbidden,
     InvalidInput,
     InvalidQuery,
@@ -30,15 +34,10 @@ from mapping.errors import (
     error_items,
 )
 
-
-class UnsupportedMediaType(InvalidInput):
-    title = "Unsupported media type"
-
-
 log = logging.getLogger("civicmap.api")
 
 STATUS_OF: dict[type[CivicMapError], int] = {
-    UnsupportedMediaType: 415,
+    CivicMapError: 400,
     UnsupportedMedia: 415,
     TooLarge: 413,
     InvalidInput: 422,
@@ -49,6 +48,25 @@ STATUS_OF: dict[type[CivicMapError], int] = {
     Conflict: 409,
     RateLimited: 429,
 }
+
+
+def status_of(exc: CivicMapError) -> int:
+    """The status registered for the most specific class of `exc`."""
+    return next(STATUS_OF[cls] for cls in type(exc).__mro__ if cls in STATUS_OF)
+
+
+def headers_of(exc: CivicMapError) -> dict[str, str] | None:
+    """The headers an error's status asks for (RFC 9110: Retry-After, WWW-Authenticate)."""
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unauthorized):
+        return {"WWW-Authenticate": 'Bearer realm="civicmap"'}
+    return None
+
+
+def where(errors: Sequence[ErrorItem]) -> str:
+    """The first few locations of a validation error, for a detail sentence."""
+    return ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:3])
 
 
 def problem(
@@ -78,10 +96,12 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
+def too_large_detail(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes; send less, or split a batch."
+
+
 def too_large(limit: int) -> ProblemResponse:
-    return problem(
-        413, f"The request body is larger than {limit} bytes; send less, or split a batch."
-    )
+    return problem(413, too_large_detail(limit))
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -102,13 +122,9 @@ def _allowed_methods(request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(CivicMapError)
     async def domain_error(_: Request, exc: CivicMapError) -> ProblemResponse:
-        status = next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 400)
-        headers = None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": str(exc.retry_after)}
-        elif isinstance(exc, Unauthorized):
-            headers = {"WWW-Authenticate": 'Bearer realm="civicmap"'}
-        return problem(status, exc.detail, title=exc.title, errors=exc.errors, headers=headers)
+        return problem(
+            status_of(exc), exc.detail, title=exc.title, errors=exc.errors, headers=headers_of(exc)
+        )
 
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(_: Request, exc: BodyTooLarge) -> ProblemResponse:
@@ -117,10 +133,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_: Request, exc: RequestValidationError) -> ProblemResponse:
         errors = error_items(exc)
-        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:3])
         # A body that breaks its schema is unprocessable; a bad parameter is a bad request.
         status = 422 if any(e["loc"][:1] == ["body"] for e in errors) else 400
-        return problem(status, f"The request is not valid: see {where}.", errors=errors)
+        return problem(status, f"The request is not valid: see {where(errors)}.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> ProblemResponse:

@@ -1,4 +1,5 @@
-"""Domain errors. They know nothing of HTTP; the API maps each to a status code in one table."""
+"""Domain errors. They know nothing of HTTP; the API maps each to a status code in one table
+(api.errors.STATUS_OF)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ class TooLarge(InvalidInput):
 
 
 class UnsupportedMedia(InvalidInput):
-    """Content of a type that is not accepted (e.g. a photo that is not JPEG, PNG or WebP)."""
+    """Content of a type that is not accepted: a body that is not JSON, a photo that is not JPEG,
+    PNG or WebP."""
 
     title = "Unsupported media type"

@@ -16,9 +16,8 @@ from starlette.datastructures import UploadFile
 
 from api.auth import WriterDep, requires, role_doc
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
-from api.errors import UnsupportedMediaType
 from api.responses import FastJSONResponse
-from mapping.errors import InvalidInput
+from mapping.errors import InvalidInput, UnsupportedMedia
 from mapping.imports.importer import ImportReport, import_file
 from mapping.imports.presets import mapping_from
 from mapping.imports.readers import detect_format
@@ -84,7 +83,7 @@ async def import_reports(
 ) -> Response:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "multipart/form-data":
-        raise UnsupportedMediaType("Send the file and its mapping as multipart/form-data.")
+        raise UnsupportedMedia("Send the file and its mapping as multipart/form-data.")
     async with request.form(max_files=1, max_fields=10) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

@@ -25,9 +25,16 @@ from starlette.exceptions import HTTPException
 from api import params
 from api.auth import PUBLIC, count_write, principal_for_key
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
+from api.errors import BodyTooLarge, headers_of, status_of, too_large_detail, where
 from api.responses import FastJSONResponse
 from mapping.disclosure.publish import View, report_feature
-from mapping.errors import CivicMapError, InvalidInput, NotFound, RateLimited, Unauthorized
+from mapping.errors import (
+    CivicMapError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    error_items,
+)
 from mapping.reports import ingest
 from mapping.reports.write import Submission
 from mapping.standards import open311
@@ -39,11 +46,11 @@ from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
 log = logging.getLogger("civicmap.open311")
 Fmt = Annotated[Literal["json", "xml"], Path(description="json or xml")]
 XML_MEDIA = "text/xml; charset=utf-8"
-STATUS_OF_ERROR: dict[type[CivicMapError], int] = {
-    Unauthorized: 403,  # the specification answers a missing or invalid api_key with 403
-    NotFound: 404,
-    RateLimited: 429,
-}
+# GeoReport v2 names three client errors: 400 for a missing or invalid parameter, 403 for an
+# invalid api_key, 404 for what is not there. The status from the one table (api.errors) is
+# told in those words where the specification names the case, and passes unchanged otherwise
+# (413 too large, 415, 409, 429).
+GEOREPORT_STATUS = {422: 400, 401: 403}
 
 
 def render(fmt: str, root: str, body: Any, status: int = 200, **kw: Any) -> Response:
@@ -72,14 +79,15 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except CivicMapError as exc:
-                status = next((s for c, s in STATUS_OF_ERROR.items() if isinstance(exc, c)), 400)
-                headers = (
-                    {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-                )
+                status = status_of(exc)
+                status = GEOREPORT_STATUS.get(status, status)
+                # An api_key is no Bearer token: a GeoReport client is told no WWW-Authenticate.
+                headers = None if isinstance(exc, Unauthorized) else headers_of(exc)
                 return error(request, status, exc.detail, headers=headers)
+            except BodyTooLarge as exc:  # found while the form streamed in
+                return error(request, 413, too_large_detail(exc.limit))
             except RequestValidationError as exc:
-                where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
-                return error(request, 400, f"Invalid request: see {where}.")
+                return error(request, 400, f"Invalid request: see {where(error_items(exc))}.")
             except HTTPException as exc:
                 return error(request, exc.status_code, str(exc.detail))
             except Exception:
