@@ -144,3 +144,23 @@ def test_anonymous_requests_follow_the_anonymous_policy(settings):
     with TestClient(create_app(limited)) as client:
         answers = [client.post(f"{BASE}/requests.json", data=FLOOD).status_code for _ in range(3)]
         assert 429 in answers
+
+
+def test_a_request_too_large_is_413_in_the_spec_shape_however_it_is_sent(client, settings):
+    """The one error table decides the status; GeoReport only gives it its body."""
+    big = "x" * (settings.max_body_bytes + 1)
+    declared = client.post(f"{BASE}/requests.json", data={**FLOOD, "description": big})
+    assert declared.status_code == 413
+
+    def chunks():  # no Content-Length: the cap is found while the body streams in
+        yield b"service_code=hotspot-flooding&lat=5.61&long=-0.21&description="
+        for _ in range(settings.max_body_bytes // 65536 + 2):
+            yield b"x" * 65536
+
+    streamed = client.post(
+        f"{BASE}/requests.json",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
+    assert all(error["code"] == 413 for error in streamed.json())
