@@ -18,9 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from mapping.areas.files import Boundaries
 from mapping.keys import ROLES, create_key
 from mapping.settings import Settings
 from mapping.storage import make_engine, scratch, upgrade
+from tests.data import store_ghana_regions
+
+# A helper module whose asserts should explain a failure as a test module's do.
+pytest.register_assert_rewrite("tests.photos")
 
 # Two cores shared with servers and browsers: generation can be slow without being wrong.
 hypothesis.settings.register_profile(
@@ -102,6 +107,13 @@ def keys(engine: Engine) -> dict[str, dict[str, str]]:
             _, key = create_key(conn, name=f"test {role}", role=role)
             made[role] = {"Authorization": f"Bearer {key}"}
     return made
+
+
+@pytest.fixture(scope="module")
+def ghana_regions(engine: Engine) -> Boundaries:
+    """Ghana's 16 regions (tests.data.GHANA_ADM1) stored as the level-1 areas of the module's
+    database; what was read from the file."""
+    return store_ghana_regions(engine)
 
 
 def count_reports(engine: Engine) -> int:

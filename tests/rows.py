@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from mapping import hexgrid
-from mapping.reports import ingest
+from mapping.reports.rows import Limits, to_row, validate_feature
 from mapping.storage import dialect
 from mapping.storage import reports as store
 from tests.conftest import make_report
@@ -25,11 +25,11 @@ CHUNK = 5000
 
 
 def _templates() -> list[dict[str, Any]]:
-    limits, now = ingest.Limits(), datetime.now(UTC)
+    limits, now = Limits(), datetime.now(UTC)
     rows = []
     for kind in ("service", "litter", "hotspot"):
-        report = ingest.validate_feature(make_report(kind), limits=limits, now=now)
-        rows.append(ingest.to_row(report, client_id=uuid.uuid4(), received_at=now, limits=limits))
+        report = validate_feature(make_report(kind), limits=limits, now=now)
+        rows.append(to_row(report, client_id=uuid.uuid4(), received_at=now, limits=limits))
     return rows
 
 

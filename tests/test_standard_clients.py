@@ -9,18 +9,14 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyogrio
 import pytest
 
-from mapping.areas.files import read_boundaries
 from mapping.settings import Settings
-from mapping.storage import areas as area_store
 from tests.live import Server, ServerFactory
 from tests.rows import insert_fake
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESOLUTIONS = (5, 7)
 GDAL_TIMEOUT_S = 120
 
@@ -31,10 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(database_url, engine, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+def server(database_url, engine, ghana_regions, tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
     insert_fake(engine, 240, seed=3)  # 24 pages as GDAL reads them (10 a page)
     env = {"CIVICMAP_OGC_HEX_RESOLUTIONS": ",".join(map(str, RESOLUTIONS))}
     factory = ServerFactory(database_url, tmp_path_factory.mktemp("live"), env=env)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import h3
 import numpy as np
 import pytest
 
-from mapping.areas.files import read_boundaries
-from mapping.storage import areas as area_store
 from tests.conftest import make_report
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 ACCRA, TAMALE = (-0.1870, 5.6037), (-0.8393, 9.4075)
 
 
@@ -24,11 +20,7 @@ def volunteer_key(client, keys):  # type: ignore[no-untyped-def]
     client.volunteer = keys["volunteer"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ghana_regions(engine):  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+pytestmark = pytest.mark.usefixtures("ghana_regions")
 
 
 def _campaign() -> str:

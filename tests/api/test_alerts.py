@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -21,16 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.background import delivery_policy
 from mapping.alerts.delivery import DeliveryWorker
-from mapping.areas.files import read_boundaries
 from mapping.settings import Settings
-from mapping.storage import areas as area_store
 from mapping.storage import make_engine
 from mapping.storage import webhooks as hook_store
 from tests.conftest import make_report, settings_for
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 LABADI = (-0.1486, 5.5600)
 TAMALE = (-0.8393, 9.4075)
 SECRET = "a-secret-of-the-receiver-0123456789"
@@ -48,11 +43,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ghana_regions(engine):  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+pytestmark = pytest.mark.usefixtures("ghana_regions")
 
 
 class Receiver:
@@ -316,7 +307,7 @@ def test_the_outbox_survives_a_restart_and_a_worker_that_died(client, keys, sett
         # The process restarts: a new engine, a new worker, the same database.
         engine = make_engine(settings.database_url)
         try:
-            fresh = DeliveryWorker(engine, delivery_policy(settings))
+            fresh = DeliveryWorker(engine, settings.policies().delivery)
             assert fresh.run_due(now) == 0  # the lease still holds
             assert fresh.run_due(lease + timedelta(seconds=1)) == 1
         finally:

@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import h3
 import pytest
 from fastapi.testclient import TestClient
 
-from mapping.areas.files import read_boundaries
-from mapping.storage import areas as area_store
 from tests.conftest import make_report
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 LABADI = (-0.1486, 5.5600)  # a beach in Greater Accra
 TAMALE = (-0.8393, 9.4075)  # Northern Region
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ghana_regions(engine):  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+pytestmark = pytest.mark.usefixtures("ghana_regions")
 
 
 def iso(when: datetime) -> str:

@@ -19,18 +19,15 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.downloads import collection_routes
-from mapping.areas.files import read_boundaries
 from mapping.disclosure.publish import View
 from mapping.export import Download, export_chunks
 from mapping.export.reports import ReportPages
 from mapping.export.table import unflatten
-from mapping.storage import areas as area_store
 from mapping.storage import report_pages
 from mapping.storage.reports import ReportQuery
 from tests.conftest import make_report
 from tests.rows import insert_fake
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 FORMATS = ("geojson", "csv", "gpkg", "kml")
 # Query parameters each collection endpoint needs; a new endpoint fails the first test until
 # it is listed here (so it is tried in every format).
@@ -51,10 +48,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture(scope="module", autouse=True)
-def data(client, keys, engine):  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+def data(client, keys, ghana_regions):  # type: ignore[no-untyped-def]
     features = []
     for i in range(30):
         kind = ("service", "litter", "hotspot")[i % 3]

@@ -6,28 +6,20 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import h3
 import pytest
 
 from mapping import hexgrid
-from mapping.areas.files import read_boundaries
-from mapping.storage import areas as area_store
 from tests.conftest import make_report
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 # A walk along Labadi beach, Greater Accra, about 1.6 km.
 BEACH = [[-0.1620, 5.5560], [-0.1540, 5.5580], [-0.1470, 5.5600]]
 RESOLUTION = 12  # the default effort resolution
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ghana_regions(engine):  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+pytestmark = pytest.mark.usefixtures("ghana_regions")
 
 
 def iso(when: datetime) -> str:

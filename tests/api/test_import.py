@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.data import EEA_LITTERWATCH_EVENTS
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 CSV = (
     "Longitude,Latitude,FacilityName,Seen\n"
     "-0.2,5.6,Ridge clinic,2025-04-01T10:00:00Z\n"
@@ -76,7 +75,7 @@ def test_the_body_is_capped_at_the_bulk_size(settings, keys):
 
 
 def test_the_eea_litterwatch_csv_imports_with_its_preset(client, keys):
-    path = SHARED / "eea_marine_litterwatch_events.csv"
+    path = EEA_LITTERWATCH_EVENTS
     response = _send(
         client,
         keys["planner"],

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mapping.areas.files import read_boundaries
-from mapping.storage import areas as area_store
 from tests.conftest import make_report
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 GEOJSON = "application/geo+json"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def data(client, keys, engine):  # type: ignore[no-untyped-def]
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
+def data(client, keys, ghana_regions):  # type: ignore[no-untyped-def]
     features = [
         make_report(
             ("service", "litter", "hotspot")[i % 3],

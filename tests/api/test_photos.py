@@ -14,7 +14,7 @@ from PIL import ExifTags, Image
 
 from mapping.settings import Settings
 from tests.conftest import count_reports, make_report, settings_for
-from tests.mapping.test_imaging import SVG, assert_no_metadata, phone_jpeg
+from tests.photos import SVG, assert_no_metadata, phone_jpeg
 
 MAX_PHOTO_BYTES = 300_000
 MAX_PIXELS = 4_000_000

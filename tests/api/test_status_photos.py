@@ -14,7 +14,7 @@ from PIL import Image
 
 from mapping.settings import Settings
 from tests.conftest import make_report, settings_for
-from tests.mapping.test_imaging import assert_no_metadata, phone_jpeg
+from tests.photos import assert_no_metadata, phone_jpeg
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.data import EEA_LITTERWATCH_ITEM_CODES
 
 
 def test_taxonomy_lists_the_three_kinds(client):
@@ -16,7 +15,7 @@ def test_taxonomy_lists_the_three_kinds(client):
 
 def test_litter_items_follow_the_marine_litterwatch_master_list(client):
     items = {i["code"]: i["material"] for i in client.get("/api/v1/taxonomy").json()["litter"]}
-    with open(SHARED / "eea_marine_litterwatch_item_codes.csv", newline="") as f:
+    with open(EEA_LITTERWATCH_ITEM_CODES, newline="") as f:
         master = {row["generalcode"]: row["category"] for row in csv.DictReader(f)}
     assert items.keys() == master.keys()
     assert items["G1"] == "plastic" and items["G21"] == "plastic"

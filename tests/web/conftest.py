@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from api.app import create_app
 from mapping.areas.index import AreaIndexCache
 from mapping.reports import ingest
+from mapping.reports.rows import Limits
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from tests.conftest import IN_CI, make_report
@@ -95,7 +96,7 @@ def seed(engine: Engine) -> None:
     )
     batch = {"type": "FeatureCollection", "features": features}
     result = ingest.submit_batch(
-        engine, batch, limits=ingest.Limits(), areas=AreaIndexCache(engine).current()
+        engine, batch, limits=Limits(), areas=AreaIndexCache(engine).current()
     )
     assert result.created == len(features), result.results
 

@@ -19,7 +19,7 @@ import pytest
 
 from mapping.settings import Settings
 from tests.conftest import make_report, settings_for
-from tests.mapping.test_imaging import phone_jpeg
+from tests.photos import phone_jpeg
 from tests.web.conftest import ACCRA, LiveServer, Visit
 from tests.web.test_browser import _toggle_overlay, _wait_layer
 

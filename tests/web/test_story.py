@@ -22,21 +22,18 @@ import pytest
 import shapely
 import sqlalchemy as sa
 from PIL import ExifTags, Image
-from sqlalchemy.engine import Engine
 
-from mapping.areas.files import read_boundaries
+from mapping.areas.files import Boundaries
 from mapping.settings import Settings
-from mapping.storage import areas as area_store
 from mapping.storage.tables import effort_visits, reports
 from tests.api.test_alerts import SECRET, Receiver
 from tests.conftest import settings_for
-from tests.mapping.test_imaging import jpeg_segments, phone_jpeg
+from tests.photos import jpeg_segments, phone_jpeg
 from tests.web.conftest import Visit
 from tests.web.test_browser import _toggle_overlay, _wait_layer
 
 pytestmark = pytest.mark.slow
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 LABADI = (-0.1486, 5.5600)  # Labadi beach, Greater Accra
 # A stretch of shore east of Labadi, walked without finding anything to report.
 WALK = [(-0.130, 5.570), (-0.125, 5.575), (-0.120, 5.580), (-0.115, 5.585)]
@@ -57,12 +54,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 
 @pytest.fixture(scope="module")
-def seeded(engine: Engine) -> None:
+def seeded(ghana_regions: Boundaries) -> None:
     """Ghana's real regions, nothing else."""
-    found = read_boundaries(SHARED / "geoboundaries_gha_adm1_simplified.geojson", level=1)
-    with engine.begin() as conn:
-        area_store.save_areas(conn, found.frame, source="test")
-    accra = found.frame.set_index("code").geometry["GH-AA"]
+    accra = ghana_regions.frame.set_index("code").geometry["GH-AA"]
     assert accra.contains(shapely.Point(LABADI))
     assert all(accra.contains(shapely.Point(p)) for p in WALK)
 

@@ -25,7 +25,7 @@ from mapping.settings import Settings
 from mapping.storage import campaigns as campaign_store
 from mapping.storage.tables import effort_visits, report_photos, reports
 from tests.conftest import settings_for
-from tests.mapping.test_imaging import phone_jpeg
+from tests.photos import phone_jpeg
 from tests.web.conftest import ACCRA, LiveServer, Visit
 
 pytestmark = pytest.mark.slow

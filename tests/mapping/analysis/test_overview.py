@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from mapping.analysis import overview
 from mapping.reports import ingest
+from mapping.reports.rows import Limits
 from mapping.storage.reports import ReportQuery
 from tests.conftest import make_report
 
@@ -21,7 +22,7 @@ def test_month_keys_cross_the_year() -> None:
 
 def _store(engine: Engine, features: list[dict]) -> None:
     batch = {"type": "FeatureCollection", "features": features}
-    result = ingest.submit_batch(engine, batch, limits=ingest.Limits(), now=NOW)
+    result = ingest.submit_batch(engine, batch, limits=Limits(), now=NOW)
     assert result.created == len(features)
 
 

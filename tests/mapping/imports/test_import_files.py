@@ -17,11 +17,12 @@ from mapping.imports.importer import ColumnMapping, import_file
 from mapping.imports.litter import split_survey
 from mapping.imports.presets import EEA_LITTERWATCH, mapping_from
 from mapping.imports.readers import read_kml
-from mapping.reports import ingest
+from mapping.reports.rows import Limits
 from mapping.storage.tables import reports
 from tests.conftest import make_report
+from tests.data import EEA_LITTERWATCH_EVENTS
 
-LIMITS = ingest.Limits()
+LIMITS = Limits()
 MIB = 1024 * 1024
 KML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 BILLION_LAUGHS = KML_HEAD + (
@@ -131,13 +132,7 @@ def test_litter_surveys_over_1000_m_are_split_keeping_their_totals():
 
 @pytest.mark.slow
 def test_the_eea_litterwatch_events_import_as_litter_reports(engine):
-    path = Path(__file__).resolve().parents[3] / "shared" / "data"
-    report = _import(
-        engine,
-        path / "eea_marine_litterwatch_events.csv",
-        EEA_LITTERWATCH,
-        max_bytes=20 * MIB,
-    )
+    report = _import(engine, EEA_LITTERWATCH_EVENTS, EEA_LITTERWATCH, max_bytes=20 * MIB)
     assert report.rows == 3607 == len(report.outcomes)
     assert report.created + report.duplicates + report.refused == 3607
     refused = [o for o in report.outcomes if o.outcome == "rejected"]

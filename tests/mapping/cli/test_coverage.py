@@ -4,7 +4,6 @@ shared real data."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +11,7 @@ from click.testing import CliRunner
 
 from api.cli import main
 from mapping.storage.tables import facilities, population
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from tests.data import GHANA_ADM1, GHANA_HEALTH_FACILITIES, WEST_AFRICA_PLACES
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +25,14 @@ def run(database_url, engine):  # type: ignore[no-untyped-def]
         assert result.exit_code == 0, result.output
         return result
 
-    run_areas = ("areas", "import", str(SHARED / "geoboundaries_gha_adm1_simplified.geojson"))
+    run_areas = ("areas", "import", str(GHANA_ADM1))
     invoke(*run_areas, "--level", "1")
     return invoke
 
 
 def test_the_ghana_list_imports_with_every_row_accounted_for(run, engine, tmp_path):
     out = tmp_path / "rows.csv"
-    csv = str(SHARED / "ghana_health_facilities.csv")
+    csv = str(GHANA_HEALTH_FACILITIES)
     result = run("facilities", "import", csv, "--report", str(out))
     assert (
         "3756 rows: 3732 facilities stored as list 'ghana-health-facilities', 24 refused"
@@ -63,7 +61,7 @@ def test_a_bad_column_is_named_not_a_traceback(run, database_url):
         [
             "facilities",
             "import",
-            str(SHARED / "ghana_health_facilities.csv"),
+            str(GHANA_HEALTH_FACILITIES),
             "--name-column",
             "Nom",
         ],
@@ -73,9 +71,9 @@ def test_a_bad_column_is_named_not_a_traceback(run, database_url):
 
 
 def test_populated_places_import_as_points(run, engine):
-    places = SHARED / "ne_10m_populated_places_west_africa.geojson"
-    result = run("population", "import", str(places), "--field", "POP_MAX")
-    total = sum(f["properties"]["POP_MAX"] for f in json.loads(places.read_text())["features"])
+    result = run("population", "import", str(WEST_AFRICA_PLACES), "--field", "POP_MAX")
+    features = json.loads(WEST_AFRICA_PLACES.read_text())["features"]
+    total = sum(f["properties"]["POP_MAX"] for f in features)
     assert f"population {total:,.0f}" in result.output
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sa.func.sum(population.c.population))).scalar_one()

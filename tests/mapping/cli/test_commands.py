@@ -7,7 +7,6 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,11 +14,10 @@ from click.testing import CliRunner
 
 from api.cli import main
 from mapping.reports import ingest
+from mapping.reports.rows import Limits
 from mapping.storage.tables import effort_visits, reports
 from tests.conftest import make_report
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-GHANA_ADM1 = SHARED / "geoboundaries_gha_adm1_simplified.geojson"
+from tests.data import GHANA_ADM1, GHANA_HEALTH_FACILITIES, SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +45,7 @@ def test_assign_places_reports_stored_before_the_areas(run, engine):
         make_report(lon=-0.8393, lat=9.4075, campaign="early"),
         make_report(lon=-20.0, lat=30.0, campaign="early"),
     ]
-    ingest.submit_batch(
-        engine, {"type": "FeatureCollection", "features": before}, limits=ingest.Limits()
-    )
+    ingest.submit_batch(engine, {"type": "FeatureCollection", "features": before}, limits=Limits())
     assert _areas_of(engine, "early") == [None, None, None]
     result = run("areas", "import", str(GHANA_ADM1), "--level", "1")
     assert result.exit_code == 0, result.output
@@ -81,7 +77,7 @@ def test_importing_a_file_with_duplicate_codes_is_refused_by_name(run, tmp_path)
 @pytest.fixture
 def geoboundaries_server() -> Iterator[str]:
     """A local stand-in for the geoBoundaries API, serving the shared Ghana ADM1 file."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SHARED))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SHARED_DATA))
 
     class Handler(handler.func):  # type: ignore[name-defined,misc]
         def log_message(self, *args: object) -> None:
@@ -109,7 +105,7 @@ def geoboundaries_server() -> Iterator[str]:
                 super().do_GET()
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(SHARED))
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(SHARED_DATA))
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -139,7 +135,7 @@ def test_download_offline_fails_with_a_clear_message(run, tmp_path, monkeypatch)
 
 
 FACILITIES_IMPORT = (
-    "reports", "import", str(SHARED / "ghana_health_facilities.csv"), "--kind", "service",
+    "reports", "import", str(GHANA_HEALTH_FACILITIES), "--kind", "service",
     "--category", "health_facility", "--lon", "Longitude", "--lat", "Latitude",
     "--observed-at", "2016-02-05T00:00:00Z", "--attribute", "name=FacilityName",
     "--campaign", "gh-facilities",
@@ -165,9 +161,7 @@ def test_facility_csv_import_reports_rows_without_coordinates(run, engine, tmp_p
 
 
 def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine, client):
-    result = run(
-        "demo", "--count", "300", "--facilities", str(SHARED / "ghana_health_facilities.csv")
-    )
+    result = run("demo", "--count", "300", "--facilities", str(GHANA_HEALTH_FACILITIES))
     assert result.exit_code == 0, result.output
     with engine.connect() as conn:
         rows = conn.execute(

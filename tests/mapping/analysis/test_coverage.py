@@ -4,8 +4,6 @@ computations (h3 directly, pyproj's geodesic on the WGS84 ellipsoid, pandas)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import h3
 import numpy as np
@@ -27,8 +25,8 @@ from mapping.analysis.coverage.gaps import Coverage
 from mapping.analysis.coverage.nearest import nearest_m
 from mapping.analysis.population import population_cells
 from mapping.analysis.studyarea import AreaGrid
+from tests.data import GHANA_ADM1, GHANA_HEALTH_FACILITIES
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 GEOD = Geod(ellps="WGS84")
 # A sphere of the mean radius (6371.0 km) against the WGS84 geodesic: north-south near the
 # equator the meridian's radius of curvature is 6335.4 km, 0.56% less.
@@ -42,7 +40,7 @@ def _h3_fill(polygon, resolution: int) -> set[int]:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("resolution", [5, 6, 7])
 def test_fill_gives_the_cells_h3_gives_for_every_region(resolution):
-    regions = gpd.read_file(SHARED / "geoboundaries_gha_adm1_simplified.geojson")
+    regions = gpd.read_file(GHANA_ADM1)
     for polygon in regions.geometry:
         cells, lon, lat = hexgrid.fill(polygon, resolution)
         assert set(cells.tolist()) == _h3_fill(polygon, resolution)
@@ -185,11 +183,11 @@ def test_area_rows_count_hexagons_and_protect_each_area():
 
 
 def _ghana_list() -> pd.DataFrame:
-    return pd.read_csv(SHARED / "ghana_health_facilities.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(GHANA_HEALTH_FACILITIES, dtype=str, keep_default_na=False)
 
 
 def test_the_ghana_list_is_read_with_every_row_accounted_for():
-    found = read_facilities(SHARED / "ghana_health_facilities.csv", FacilityColumns())
+    found = read_facilities(GHANA_HEALTH_FACILITIES, FacilityColumns())
     raw = _ghana_list()
     no_position = (raw["Latitude"] == "") | (raw["Longitude"] == "")
     assert found.read == len(raw) == 3756

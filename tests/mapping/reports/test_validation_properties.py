@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapping.errors import InvalidInput
-from mapping.reports import ingest
+from mapping.reports.rows import Limits, client_id_for, to_row, validate_feature
 from mapping.storage import reports as store
 from mapping.taxonomy import HOTSPOT_THEMES, LITTER_ITEMS, SERVICE_CATEGORIES
 
 NOW = datetime.now(UTC)
-LIMITS = ingest.Limits()
+LIMITS = Limits()
 
 lons = st.floats(-180, 180, allow_nan=False).map(lambda x: x or 1.0)
 lats = st.floats(-90, 90, allow_nan=False)
@@ -69,11 +69,9 @@ def reports(draw):  # type: ignore[no-untyped-def]
 
 @given(feature=reports())
 def test_every_valid_report_is_accepted_and_placed_where_it_is(feature):
-    report = ingest.validate_feature(feature, limits=LIMITS, now=NOW)
+    report = validate_feature(feature, limits=LIMITS, now=NOW)
     lon, lat = feature["geometry"]["coordinates"]
-    row = ingest.to_row(
-        report, client_id=ingest.client_id_for(report, None), received_at=NOW, limits=LIMITS
-    )
+    row = to_row(report, client_id=client_id_for(report, None), received_at=NOW, limits=LIMITS)
     assert row["h3"] == h3.str_to_int(h3.latlng_to_cell(lat, lon, 15))
     assert row["geom"] == f"SRID=4326;POINT({lon!r} {lat!r})"
     assert row["status"] == "pending"
@@ -82,7 +80,7 @@ def test_every_valid_report_is_accepted_and_placed_where_it_is(feature):
 @given(obj=json_values)
 def test_any_json_is_refused_with_a_message_never_a_crash(obj):
     try:
-        ingest.validate_feature(obj, limits=LIMITS, now=NOW)
+        validate_feature(obj, limits=LIMITS, now=NOW)
     except InvalidInput as exc:
         assert exc.errors and all(e["msg"] for e in exc.errors)
 
@@ -91,7 +89,7 @@ def test_any_json_is_refused_with_a_message_never_a_crash(obj):
 def test_a_report_with_any_member_replaced_is_refused_or_still_valid(feature, path, junk):
     feature[path] = junk
     try:
-        ingest.validate_feature(feature, limits=LIMITS, now=NOW)
+        validate_feature(feature, limits=LIMITS, now=NOW)
     except InvalidInput as exc:
         assert any(e["loc"][0] == path for e in exc.errors)
 
@@ -113,7 +111,7 @@ def test_coordinates_outside_wgs84_are_refused(lon, lat):
     }
     inside = math.isfinite(lon) and math.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90
     try:
-        ingest.validate_feature(feature, limits=LIMITS, now=NOW)
+        validate_feature(feature, limits=LIMITS, now=NOW)
         accepted = True
     except InvalidInput as exc:
         accepted = False
@@ -135,7 +133,7 @@ def test_observed_at_must_fall_between_2000_and_five_minutes_from_now(observed):
     }
     ok = datetime(2000, 1, 1, tzinfo=UTC) <= observed <= NOW + timedelta(minutes=5)
     try:
-        ingest.validate_feature(feature, limits=LIMITS, now=NOW)
+        validate_feature(feature, limits=LIMITS, now=NOW)
         assert ok
     except InvalidInput:
         assert not ok
@@ -144,10 +142,8 @@ def test_observed_at_must_fall_between_2000_and_five_minutes_from_now(observed):
 @given(feature=reports())
 @settings(max_examples=40, deadline=None)
 def test_points_come_back_from_storage_exactly(engine, feature):
-    report = ingest.validate_feature(feature, limits=LIMITS, now=NOW)
-    row = ingest.to_row(
-        report, client_id=ingest.client_id_for(report, None), received_at=NOW, limits=LIMITS
-    )
+    report = validate_feature(feature, limits=LIMITS, now=NOW)
+    row = to_row(report, client_id=client_id_for(report, None), received_at=NOW, limits=LIMITS)
     with engine.begin() as conn:
         store.insert_rows(conn, [row])
         stored = store.get_by_client_id(conn, row["client_id"])

@@ -1,8 +1,6 @@
-"""Reading boundary files: formats, CRSs, repairs and refusals; deciding membership."""
+"""Reading boundary files: formats, CRSs, repairs and refusals."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -11,9 +9,8 @@ from shapely.geometry import Polygon, box
 from mapping.areas.files import read_boundaries
 from mapping.areas.index import AreaIndex
 from mapping.errors import InvalidInput
+from tests.data import GHANA_ADM1
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-GHANA_ADM1 = SHARED / "geoboundaries_gha_adm1_simplified.geojson"
 ACCRA, TAMALE = (-0.1870, 5.6037), (-0.8393, 9.4075)
 
 
@@ -71,8 +68,3 @@ def test_missing_field_names_the_fields_there_are(tmp_path):
         read_boundaries(tmp_path / "f.geojson", level=1)
     with pytest.raises(InvalidInput, match="no field 'nope'"):
         read_boundaries(tmp_path / "f.geojson", level=1, code_field="nope", name_field="id")
-
-
-def test_a_point_on_a_shared_border_goes_to_the_first_code():
-    index = AreaIndex([("B", 1, box(1, 0, 2, 1)), ("A", 1, box(0, 0, 1, 1))])
-    assert index.assign([1.0, 0.5, 1.5, 5.0], [0.5, 0.5, 0.5, 5.0]) == {1: ["A", "A", "B", None]}
