@@ -8,6 +8,7 @@ attribute is refused, since a misspelt one would otherwise be lost without a wor
 from __future__ import annotations
 
 import math
+import sys
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     ValidationInfo,
     field_validator,
@@ -29,6 +31,22 @@ AgeGroup = Literal["0-14", "15-24", "25-44", "45-64", "65+"]
 Rating = Annotated[StrictInt, Field(ge=1, le=4)]
 Aspect = Literal["access", "affordability", "quality", "equal_treatment", "courtesy", "timeliness"]
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+# Numbers are JSON numbers: "5" or true where a number belongs is refused, not read as 5 or 1.
+Number = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+# More people than the largest city holds is a typing slip; it also keeps sums in 32 bits.
+MAX_PEOPLE_AFFECTED = 10_000_000
+
+
+def timestamp(value: Any) -> Any:
+    """A date-time comes as RFC 3339 text with its timezone, never as a bare epoch number."""
+    if isinstance(value, int | float):
+        raise ValueError("give an RFC 3339 date-time with its timezone, not a number")
+    return value
+
+
+def subnormal(value: float) -> bool:
+    """A number too close to zero to be a real position (5e-324): a sign of a broken sender."""
+    return value != 0 and abs(value) < sys.float_info.min
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -51,13 +69,13 @@ class ServiceAttributes(_Strict):
 
 
 class LitterAttributes(_Strict):
-    survey_length_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+    survey_length_m: Annotated[Number, Field(gt=0, le=1000)]
     items: Annotated[dict[str, Annotated[StrictInt, Field(ge=0, le=100_000)]], Field(min_length=1)]
 
 
 class HotspotAttributes(_Strict):
     severity: Annotated[StrictInt, Field(ge=1, le=5)]
-    people_affected: Annotated[StrictInt, Field(ge=0)] | None = None
+    people_affected: Annotated[StrictInt, Field(ge=0, le=MAX_PEOPLE_AFFECTED)] | None = None
 
 
 ATTRIBUTES_BY_KIND: dict[str, type[BaseModel]] = {
@@ -81,13 +99,15 @@ class ReportProperties(BaseModel):
     category: Annotated[str, Field(min_length=1, max_length=64)]
     observed_at: AwareDatetime
     client_id: uuid.UUID | None = None
-    accuracy_m: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] | None = None
+    accuracy_m: Annotated[Number, Field(gt=0, le=10_000)] | None = None
     campaign: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = None
     description: str | None = None
     sensitive: StrictBool = False
     reporter: Reporter | None = None
     # Checked against the model of the report's kind once the kind is known (ingest.py).
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    _observed_at = field_validator("observed_at", mode="before")(timestamp)
 
     @field_validator("description")
     @classmethod
@@ -103,13 +123,15 @@ class PointGeometry(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["Point"]
-    coordinates: Annotated[list[float], Field(min_length=2, max_length=3)]
+    coordinates: Annotated[list[StrictFloat], Field(min_length=2, max_length=3)]
 
     @field_validator("coordinates")
     @classmethod
     def _lon_lat(cls, value: list[float]) -> list[float]:
         if not all(math.isfinite(v) for v in value):
             raise ValueError("coordinates must be finite numbers")
+        if any(subnormal(v) for v in value):
+            raise ValueError("coordinates must be ordinary numbers, not subnormal ones (5e-324)")
         lon, lat = value[0], value[1]
         if not -180 <= lon <= 180:
             raise ValueError(f"longitude {lon} is outside -180..180 (order is [lon, lat])")

@@ -20,7 +20,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from mapping import hexgrid
@@ -30,7 +38,7 @@ from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.reports.campaigns import area_codes_of, fit_flag
 from mapping.reports.rows import CLOCK_SKEW, EARLIEST_OBSERVATION, resolve_client_id
 from mapping.reports.write import Submission, write_once
-from mapping.schemas import SLUG_PATTERN, PointGeometry
+from mapping.schemas import SLUG_PATTERN, PointGeometry, subnormal, timestamp
 from mapping.storage import campaigns as campaign_store
 from mapping.storage import effort as store
 from mapping.storage.tables import AREA_LEVELS
@@ -43,6 +51,8 @@ MAX_TRACK_POINTS = 20_000
 def _position(value: list[float]) -> list[float]:
     if not 2 <= len(value) <= 3 or not all(math.isfinite(v) for v in value):
         raise ValueError("a position is [lon, lat] with finite numbers")
+    if any(subnormal(v) for v in value):
+        raise ValueError("a position holds ordinary numbers, not subnormal ones (5e-324)")
     lon, lat = value[0], value[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError(f"[{lon}, {lat}] is outside -180..180, -90..90 (order is [lon, lat])")
@@ -55,7 +65,9 @@ class LineGeometry(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["LineString"]
-    coordinates: Annotated[list[list[float]], Field(min_length=2, max_length=MAX_TRACK_POINTS)]
+    coordinates: Annotated[
+        list[list[StrictFloat]], Field(min_length=2, max_length=MAX_TRACK_POINTS)
+    ]
 
     @field_validator("coordinates")
     @classmethod
@@ -72,6 +84,8 @@ class EffortProperties(BaseModel):
     started_at: AwareDatetime
     ended_at: AwareDatetime
     client_id: uuid.UUID | None = None
+
+    _times = field_validator("started_at", "ended_at", mode="before")(timestamp)
 
 
 class EffortFeature(BaseModel):

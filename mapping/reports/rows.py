@@ -131,9 +131,12 @@ def content_hash(report: ValidReport, photo_digests: Sequence[str] = ()) -> str:
 
     The photos count by their SHA-256 as sent; a report without photos hashes as it always did.
     """
+    props = report.feature.properties
+    # The same instant written with another UTC offset is the same report.
+    in_utc = props.model_copy(update={"observed_at": props.observed_at.astimezone(UTC)})
     content: dict[str, Any] = {
         "coordinates": report.feature.geometry.coordinates,
-        "properties": report.feature.properties.model_dump(mode="json", exclude={"client_id"}),
+        "properties": in_utc.model_dump(mode="json", exclude={"client_id"}),
         "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
     }
     if photo_digests:
