@@ -79,6 +79,11 @@ def check_limit(value: int | None, *, default: int, maximum: int) -> int:
     return value
 
 
+# Report sequence numbers are 64-bit signed on both backends (mapping.storage.tables.Seq): a
+# cursor or an offset past that names no row and would overflow the database's parameter.
+MAX_SEQ = 2**63 - 1
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"r{seq}".encode()).decode().rstrip("=")
 
@@ -88,8 +93,9 @@ def decode_cursor(value: str | None) -> int | None:
         return None
     try:
         text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        if text[:1] == "r" and text[1:].isdigit():
-            return int(text[1:])
+        digits = text[1:]
+        if text[:1] == "r" and digits.isascii() and digits.isdigit() and int(digits) <= MAX_SEQ:
+            return int(digits)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise _bad("cursor", "is not a cursor this server gave; follow the `next` link as it is")

@@ -207,7 +207,9 @@ def read_items(
         Query(alias="datetime", description="an RFC 3339 instant, or an interval start/end"),
     ] = None,
     cursor: Annotated[str | None, Query(description="from a `next` link")] = None,
-    offset: Annotated[int | None, Query(ge=0, description="from a `next` link")] = None,
+    offset: Annotated[
+        int | None, Query(ge=0, le=params.MAX_SEQ, description="from a `next` link")
+    ] = None,
     f: FormatParam = None,
 ) -> Response:
     collection = ogc.find(collection_id, settings.ogc_hex_resolutions)

@@ -3,6 +3,7 @@ stored report and never a 500 later, in a single post, a batch and Open311 alike
 
 from __future__ import annotations
 
+import base64
 import copy
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -120,3 +121,19 @@ def test_an_effort_visit_takes_numbers_and_times_as_json_gives_them(client, memb
     )
     assert answer.status_code == 422
     assert any(member in e["loc"] for e in answer.json()["errors"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/reports", "/api/v1/reports?f=csv", "/ogc/collections/reports/items"],
+)
+def test_a_cursor_past_any_row_is_400_naming_it(client, path):
+    past = base64.urlsafe_b64encode(f"r{2**63}".encode()).decode().rstrip("=")
+    answer = client.get(path, params={"cursor": past})
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_an_offset_past_any_row_is_400(client):
+    answer = client.get("/ogc/collections/reports/items", params={"offset": 2**63})
+    assert answer.status_code == 400
