@@ -13,6 +13,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -53,6 +54,10 @@ def _no_nul(value: str | None) -> str | None:
     if value is not None and "\x00" in value:
         raise ValueError("must not contain the NUL character")
     return value
+
+
+# Text a person writes: PostgreSQL cannot store NUL in text, and no one means to type it.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class _Strict(BaseModel):

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from mapping.disclosure.publish import rfc3339
 from mapping.errors import InvalidInput, error_items
-from mapping.schemas import SLUG_PATTERN
+from mapping.schemas import SLUG_PATTERN, Text
 from mapping.storage import webhooks as store
 from mapping.storage.reports import PUBLIC_STATUSES
 from mapping.storage.tables import AREA_LEVELS
@@ -49,7 +49,7 @@ class WebhookCreate(BaseModel):
     url: Annotated[str, Field(max_length=2000)]
     secret: Annotated[str, Field(min_length=16, max_length=200)] | None = None
     filter: WebhookFilter = Field(default_factory=WebhookFilter)
-    description: Annotated[str, Field(max_length=200)] | None = None
+    description: Annotated[Text, Field(max_length=200)] | None = None
 
     @field_validator("url")
     @classmethod

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from mapping import hexgrid
 from mapping.disclosure.publish import rfc3339, utc
 from mapping.errors import Conflict, ErrorItem, InvalidInput, error_items
-from mapping.schemas import SLUG_PATTERN
+from mapping.schemas import SLUG_PATTERN, Text
 from mapping.storage import areas as area_store
 from mapping.storage import campaigns as store
 from mapping.storage import effort as effort_store
@@ -46,8 +46,8 @@ class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: Annotated[str, Field(pattern=SLUG_PATTERN)]
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str | None = None
+    title: Annotated[Text, Field(min_length=1, max_length=200)]
+    description: Text | None = None
     kind: Kind
     categories: list[str] = Field(default_factory=list, max_length=200)
     area: Annotated[str, Field(min_length=1, max_length=64)] | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, RowMapping
 from mapping.alerts import webhooks
 from mapping.errors import InvalidInput, NotFound, error_items
 from mapping.keys import Principal
+from mapping.schemas import Text
 from mapping.storage import reports as report_store
 from mapping.storage import trust as trust_store
 from mapping.storage.tables import reports
@@ -26,7 +27,7 @@ class ModerationChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status | None = None
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[Text, Field(max_length=2000)] | None = None
     duplicate_of: uuid.UUID | None = None
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -137,3 +138,29 @@ def test_a_cursor_past_any_row_is_400_naming_it(client, path):
 def test_an_offset_past_any_row_is_400(client):
     answer = client.get("/ogc/collections/reports/items", params={"offset": 2**63})
     assert answer.status_code == 400
+
+
+def test_a_nul_in_text_a_person_writes_is_422_and_stores_nothing(client, keys):
+    report = client.post("/api/v1/reports", json=make_report()).json()
+    url = f"/api/v1/reports/{report['id']}"
+    noted = client.patch(url, json={"note": "seen\x00"}, headers=keys["moderator"])
+    assert noted.status_code == 422
+    assert noted.json()["errors"][0]["loc"][-1] == "note"
+    assert client.get(url, headers=keys["moderator"]).json()["properties"]["status_note"] is None
+    now = datetime.now(UTC)
+    slug = f"nul-{uuid.uuid4().hex[:8]}"
+    body = {
+        "slug": slug,
+        "title": "Beach\x00 clean",
+        "kind": "litter",
+        "start": now.isoformat(),
+        "end": (now + timedelta(days=7)).isoformat(),
+    }
+    made = client.post("/api/v1/campaigns", json=body, headers=keys["planner"])
+    assert made.status_code == 422
+    assert made.json()["errors"][0]["loc"][-1] == "title"
+    assert client.get(f"/api/v1/campaigns/{slug}").status_code == 404
+    fixed = client.post(
+        "/api/v1/campaigns", json={**body, "title": "Beach clean"}, headers=keys["planner"]
+    )
+    assert fixed.status_code == 201
