@@ -39,7 +39,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-For only from the proxies named; without any, nobody may set the address
+        # that quotas count (uvicorn would otherwise believe any local client).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
 
 

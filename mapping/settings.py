@@ -7,6 +7,7 @@ photos, webhook delivery), built here once from the settings, or plain arguments
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -143,6 +144,20 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(
         10.0, gt=0, description="How long one webhook POST may take before it counts as failed."
     )
+
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed,"
+        " comma-separated (none by default: the client's own address counts).",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        """`10.0.0.1,192.168.0.0/16` from the environment; each an IP address or network."""
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", "").split(",") if part]
+        return [str(ipaddress.ip_network(v, strict=False)) for v in value]
 
     ogc_hex_resolutions: Annotated[list[int], NoDecode] = Field(
         [4, 6, 8],
