@@ -4,8 +4,9 @@ health facility list, beside the geopandas pipeline a GIS analyst would write in
     .venv/bin/python bench/coverage.py [--resolution 8] [--distance 5000] [--repeat 3]
                                        [--data-dir ../shared/data]
 
-Set-up (not measured): a temporary SpatiaLite database; the regions imported with the product's
-reader (`read_boundaries`, `save_areas`), the facilities with its facilities path
+It stores no reports, so bench/synthetic.py has no part here. Set-up (not measured): a scratch
+SpatiaLite database (bench/common.py); the regions imported with the product's reader
+(`read_boundaries`, `save_areas`), the facilities with its facilities path
 (`read_facilities`, `replace_list`, as `civicmap facilities import` does).
 
 Measured, each the median of `--repeat` runs:
@@ -32,47 +33,30 @@ measurement, not a test: missing a target exits 0.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# Run as a script from anywhere: the packages live one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import geopandas as gpd  # noqa: E402
-import h3  # noqa: E402
-import numpy as np  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+import geopandas as gpd
+import h3
+import numpy as np
 
-from api.app import create_app  # noqa: E402
-from mapping.analysis.coverage.answer import summary_and_demand  # noqa: E402
-from mapping.analysis.coverage.facilities import FacilityColumns, read_facilities  # noqa: E402
-from mapping.analysis.coverage.gaps import CoverageQuery, analyse  # noqa: E402
-from mapping.analysis.coverage.nearest import nearest_m  # noqa: E402
-from mapping.analysis.studyarea import GridCache, analysed_codes, area_grid  # noqa: E402
-from mapping.areas.files import read_boundaries  # noqa: E402
-from mapping.areas.index import AreaIndexCache  # noqa: E402
-from mapping.settings import Settings  # noqa: E402
-from mapping.storage import areas as area_store  # noqa: E402
-from mapping.storage import facilities as facility_store  # noqa: E402
-from mapping.storage import make_engine, upgrade  # noqa: E402
+from api.app import create_app
+from bench import common
+from mapping.analysis.coverage.answer import summary_and_demand
+from mapping.analysis.coverage.facilities import FacilityColumns, read_facilities
+from mapping.analysis.coverage.gaps import CoverageQuery, analyse
+from mapping.analysis.coverage.nearest import nearest_m
+from mapping.analysis.studyarea import GridCache, analysed_codes, area_grid
+from mapping.areas.index import AreaIndexCache
+from mapping.storage import facilities as facility_store
+from mapping.storage import make_engine
 
 UTM_30N = 32630
-
-
-def timed(fn: Callable[[], Any], repeat: int, label: str) -> tuple[float, Any]:
-    times, result = [], None
-    for i in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        print(f"  {label} run {i + 1}: {times[-1]:.3f} s", file=sys.stderr)
-    return statistics.median(times), result
 
 
 def baseline(regions: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, res: int, d: float):  # type: ignore[no-untyped-def]
@@ -100,21 +84,19 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=8)
     parser.add_argument("--distance", type=float, default=5000.0)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--data-dir", type=Path, default=common.SHARED_DATA, help="env CIVICMAP_SHARED_DATA"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    regions_file = args.data_dir / "geoboundaries_gha_adm1_simplified.geojson"
+    regions_file = args.data_dir / common.REGIONS_FILE
     facilities_file = args.data_dir / "ghana_health_facilities.csv"
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.sqlite"
+    with common.scratch_store("spatialite", common.DEFAULT_POSTGRES_URL) as url:
         engine = make_engine(url)
-        upgrade(engine)
         found = read_facilities(facilities_file, FacilityColumns())
+        common.save_regions(engine, common.read_regions(args.data_dir))
         with engine.begin() as conn:
-            area_store.save_areas(
-                conn, read_boundaries(regions_file, level=1).frame, source="bench"
-            )
             index = AreaIndexCache(engine).current()
             stored = facility_store.replace_list(conn, found.rows, source="ghana", areas=index)
         print(
@@ -137,12 +119,15 @@ def main() -> None:
                 summary, _ = summary_and_demand(cov, threshold=5)
             return cov, summary
 
-        cold_s, (cov, summary) = timed(lambda: product(GridCache()), args.repeat, "product cold")
+        cold_s, (cov, summary) = common.median_time(
+            lambda: product(GridCache()), args.repeat, "product cold"
+        )
         warm_cache = GridCache()
         product(warm_cache)
-        warm_s, _ = timed(lambda: product(warm_cache), args.repeat, "product warm")
+        warm_s, _ = common.median_time(lambda: product(warm_cache), args.repeat, "product warm")
 
-        settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+        settings = common.settings(url)
+        TestClient = common.test_client()
         params = {
             "category": "health_facility",
             "resolution": args.resolution,
@@ -152,7 +137,7 @@ def main() -> None:
         }
         with TestClient(create_app(settings)) as client:
             client.get("/api/v1/coverage/areas", params=params)  # fills the app's grid cache
-            http_s, answer = timed(
+            http_s, answer = common.median_time(
                 lambda: client.get("/api/v1/coverage/areas", params=params),
                 args.repeat,
                 "/coverage/areas",
@@ -163,7 +148,7 @@ def main() -> None:
     regions = gpd.read_file(regions_file)
     rows = found.rows
     facilities = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=4326)
-    base_s, (cells, distance, covered) = timed(
+    base_s, (cells, distance, covered) = common.median_time(
         lambda: baseline(regions, facilities, args.resolution, args.distance),
         args.repeat,
         "baseline",
@@ -177,12 +162,14 @@ def main() -> None:
     assert share_gap < 0.005, f"covered shares differ by {share_gap:.4f}"
 
     hexes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cov.grid.lon, cov.grid.lat), crs=4326)
-    tree_s, _ = timed(
+    tree_s, _ = common.median_time(
         lambda: nearest_m(cov.grid.lon, cov.grid.lat, cov.supply_lon, cov.supply_lat),
         args.repeat,
         "nearest: KD-tree",
     )
-    sjoin_s, _ = timed(lambda: nearest_baseline(hexes, facilities), args.repeat, "nearest: sjoin")
+    sjoin_s, _ = common.median_time(
+        lambda: nearest_baseline(hexes, facilities), args.repeat, "nearest: sjoin"
+    )
 
     print(
         f"{len(cov.grid)} hexagons, covered share {summary['covered_share']:.4f} "

@@ -4,7 +4,9 @@ stays flat as the output grows (the figure that matters) and how long it takes.
     .venv/bin/python bench/export.py                       # 100,000 reports, both backends
     .venv/bin/python bench/export.py --count 20000 --backend spatialite --formats csv gpkg
 
-Reports are inserted straight into a scratch database (tests/rows.py), then each format is
+bench/synthetic.py's reports over Ghana (`stored_rows`: template reports through the product's
+row builder, copied at new points) are loaded straight into a scratch database by
+`common.load_rows`, then each format is
 written twice in a fresh child process, once for a tenth of the reports and once for all, by
 the same code the API streams from (mapping.export.reports.ReportPages through
 mapping.export.export_chunks), the bytes counted and dropped. Each child reports its peak
@@ -18,29 +20,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
+# Run as a script from anywhere: the packages live one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench import common, synthetic
 
-POSTGRES_URL = os.environ.get(
-    "CIVICMAP_BENCH_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
-)
 FORMATS = ("csv", "gpkg", "geojson", "kml")
-
-
-def scratch(backend: str) -> contextlib.AbstractContextManager[str]:
-    """A new database with the schema; removed afterwards."""
-    from mapping.storage.scratch import temporary_store
-
-    return temporary_store(backend, POSTGRES_URL, "civicmap_bench")
 
 
 def _status_kib(field: str) -> int:
@@ -89,27 +80,25 @@ def measure(url: str, fmt: str, through: int) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run(backend: str, count: int, formats: list[str]) -> bool:
-    from mapping.storage import make_engine
+def run(backend: str, args: argparse.Namespace) -> bool:
     from mapping.storage.report_pages import download_bound
     from mapping.storage.reports import ReportQuery
-    from tests.rows import insert_fake
 
-    ok = True
-    with scratch(backend) as url:
-        engine = make_engine(url)
-        started = time.perf_counter()
-        insert_fake(engine, count)
-        print(f"{backend}: {count} reports inserted in {time.perf_counter() - started:.1f} s")
-        with engine.connect() as conn:
-            tenth, _ = download_bound(conn, ReportQuery(), count // 10)
-            everything, _ = download_bound(conn, ReportQuery(), None)
-        engine.dispose()
+    count, ok = args.count, True
+    with common.scratch_store(backend, args.postgres_url) as url:
+        with common.engine_at(url) as engine:
+            started = time.perf_counter()
+            rows = synthetic.stored_rows(count, seed=args.seed, places=synthetic.ghana())
+            common.load_rows(engine, rows)
+            print(f"{backend}: {count} reports inserted in {time.perf_counter() - started:.1f} s")
+            with engine.connect() as conn:
+                tenth, _ = download_bound(conn, ReportQuery(), count // 10)
+                everything, _ = download_bound(conn, ReportQuery(), None)
         print(
             f"{'format':<8} {'reports':>8} {'MiB out':>8} {'s':>7} {'peak RSS MiB':>13} "
             f"{'growth MiB':>11}"
         )
-        for fmt in formats:
+        for fmt in args.formats:
             small = measure(url, fmt, tenth)
             large = measure(url, fmt, everything)
             for n, m in ((count // 10, small), (count, large)):
@@ -132,16 +121,12 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--backend", choices=["spatialite", "postgis", "both"], default="both")
+    common.add_backend_options(parser, default="both", seed=1)
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     args = parser.parse_args()
-    backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
     ok = True
-    for backend in backends:
-        try:
-            ok = run(backend, args.count, args.formats) and ok
-        except sa.exc.OperationalError as exc:
-            print(f"{backend}: skipped, database not reachable ({str(exc).splitlines()[0]})")
+    for backend in common.chosen_backends(args):
+        ok = run(backend, args) and ok
     return 0 if ok else 1
 
 

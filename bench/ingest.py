@@ -8,8 +8,12 @@ For each backend, on a fresh schema every time, it measures
   full  POST /api/v1/reports/batch, FeatureCollections of 5,000 features, through the real app
         in-process (TestClient): body reading, JSON parsing, validation, H3, quality flags,
         idempotency bookkeeping, the insert and the JSON answer;
-  bare  the same rows, computed beforehand with `reports.to_row`, inserted with SQLAlchemy
-        Core executemany in chunks of 5,000, one transaction per chunk, the point as EWKT.
+  bare  the same rows, computed beforehand by the product's row builder (bench/synthetic.py:
+        `validate_feature` and `to_row`), inserted with SQLAlchemy Core executemany in chunks
+        of 5,000, one transaction per chunk, the point as EWKT (bench/common.py).
+
+The reports are bench/synthetic.py's over Ghana's box (clustered around its main towns, litter
+on a few beaches), the same for the same `--seed`.
 
 `bare` is the floor the storage itself sets on this machine, measured in the same run, so the
 ratio full/bare says how much the application adds whatever the hardware. Figures are medians of
@@ -25,21 +29,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import gc
 import io
-import os
 import pstats
-import random
 import statistics
 import sys
 import time
-import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,247 +45,25 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-from mapping.reports import ingest
-from mapping.reports.rows import Limits, client_id_for, to_row, validate_feature
-from mapping.settings import Settings
-from mapping.storage import make_engine
-from mapping.storage.scratch import problem_reaching, temporary_store
-from mapping.storage.tables import reports
-from mapping.taxonomy import (
-    HOTSPOT_THEMES,
-    LITTER_ITEMS,
-    LITTER_SURVEYS,
-    SERVICE_CATEGORIES,
-)
+from bench import common, synthetic
 
 BATCH = 5000  # the API's default batch limit, and the chunk of the bare insert
 BATCH_PATH = "/api/v1/reports/batch"
 TARGET_RATIO = 0.40
 TARGET_POSTGIS_RATE = 5000.0
-DEFAULT_POSTGRES_URL = os.environ.get(
-    "CIVICMAP_BENCH_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
-)
-
-# ---------------------------------------------------------------------------------------------
-# Reports that look like a real campaign in Ghana
-# ---------------------------------------------------------------------------------------------
-
-GHANA = (-3.2, 4.7, 1.2, 11.1)  # lon/lat box
-# (lon, lat, weight): where people live, so most reports cluster as they would in the field.
-TOWNS = [
-    (-0.187, 5.604, 8),  # Accra
-    (-1.624, 6.688, 5),  # Kumasi
-    (-0.839, 9.404, 3),  # Tamale
-    (-1.755, 4.899, 2),  # Sekondi-Takoradi
-    (-1.246, 5.106, 2),  # Cape Coast
-    (0.017, 5.669, 2),  # Tema
-    (-2.329, 7.339, 1),  # Sunyani
-    (0.471, 6.601, 1),  # Ho
-    (-0.259, 6.094, 1),  # Koforidua
-    (-0.851, 10.786, 1),  # Bolgatanga
-    (-2.501, 10.060, 1),  # Wa
-]
-# Litter surveys are done on beaches: a few coastal stretches.
-BEACHES = [
-    (-0.187, 5.540),
-    (-1.246, 5.100),
-    (-1.755, 4.890),
-    (0.017, 5.640),
-    (0.990, 5.910),
-    (-2.200, 4.880),
-    (-0.600, 5.330),
-]
-CAMPAIGNS = [
-    "accra-clinics-2025",
-    "beach-watch-gh",
-    "water-points-north",
-    "ashanti-schools",
-    "flood-watch-2025",
-]
-DESCRIPTIONS = [
-    "Long queue in the morning; staff were helpful once we were seen.",
-    "The borehole works but the pump handle is loose.",
-    "Drains blocked with plastic after the rains, water stands for days.",
-    "Toilet block closed since last month, people use the bush behind the market.",
-    "Mostly sachet water bags and bottle caps along the high-tide line.",
-    "Nurses asked for money before treating my child.",
-    "Streetlight out near the junction, unsafe after dark.",
-    "New classroom block opened, but there are not enough desks.",
-]
-SERVICE_NAMES = [
-    "Polyclinic",
-    "CHPS compound",
-    "Basic School",
-    "Borehole",
-    "District Assembly",
-    "Lorry station",
-    "Central Market",
-    "Police Post",
-    "Community Pharmacy",
-]
-ASPECTS = ["access", "affordability", "quality", "equal_treatment", "courtesy", "timeliness"]
-SEXES = ["female", "male", "other", "undisclosed"]
-AGE_GROUPS = ["0-14", "15-24", "25-44", "45-64", "65+"]
-LITTER_CODES = [item.code for item in LITTER_ITEMS]
-OBSERVED_FROM = datetime(2024, 1, 1, tzinfo=UTC)
-OBSERVED_SPAN_S = 2 * 365 * 24 * 3600
-
-
-def _clamp(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
-
-
-def _point(rng: random.Random, kind: str) -> list[float]:
-    """A point in the Ghana box: on a beach for litter, else mostly near towns, some anywhere."""
-    x0, y0, x1, y1 = GHANA
-    if kind == "litter":
-        lon, lat = rng.choice(BEACHES)
-        lon, lat = lon + rng.gauss(0, 0.05), lat + rng.gauss(0, 0.01)
-    elif rng.random() < 0.7:
-        lon, lat, _ = rng.choices(TOWNS, weights=[w for *_, w in TOWNS])[0]
-        lon, lat = lon + rng.gauss(0, 0.08), lat + rng.gauss(0, 0.08)
-    else:
-        lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
-    # Six decimals, as a phone's GPS gives them (about 0.1 m).
-    return [round(_clamp(lon, x0, x1), 6), round(_clamp(lat, y0, y1), 6)]
-
-
-def _attributes(rng: random.Random, kind: str, category: str) -> dict[str, Any]:
-    if kind == "service":
-        attributes: dict[str, Any] = {
-            "name": f"{rng.choice(SERVICE_NAMES)} {rng.randint(1, 400)}",
-            "status": rng.choices(["operational", "partly", "closed"], weights=[7, 2, 1])[0],
-        }
-        if rng.random() < 0.9:
-            attributes["satisfaction"] = rng.randint(1, 4)
-        aspects = rng.sample(ASPECTS, rng.randint(0, 4))
-        if aspects:
-            attributes["aspects"] = {a: rng.randint(1, 4) for a in aspects}
-        return attributes
-    if kind == "litter":
-        codes = rng.sample(LITTER_CODES, rng.randint(3, 15))
-        return {
-            # OSPAR monitoring surveys a 100 m stretch; clean-ups and sightings vary.
-            "survey_length_m": 100 if category == "monitoring" else round(rng.uniform(5, 1000), 1),
-            "items": {code: int(rng.expovariate(1 / 25)) for code in codes},
-        }
-    attributes = {"severity": rng.randint(1, 5)}
-    if rng.random() < 0.8:
-        attributes["people_affected"] = int(rng.expovariate(1 / 300))
-    return attributes
-
-
-def make_features(count: int, seed: int) -> list[dict[str, Any]]:
-    """`count` valid report Features, the same ones for the same seed."""
-    rng = random.Random(seed)
-    categories = {
-        "service": [c.code for c in SERVICE_CATEGORIES],
-        "litter": [c.code for c in LITTER_SURVEYS],
-        "hotspot": [c.code for c in HOTSPOT_THEMES],
-    }
-    features = []
-    for _ in range(count):
-        kind = rng.choices(["service", "litter", "hotspot"], weights=[5, 2, 3])[0]
-        category = rng.choice(categories[kind])
-        observed = OBSERVED_FROM + timedelta(seconds=rng.randrange(OBSERVED_SPAN_S))
-        props: dict[str, Any] = {
-            "kind": kind,
-            "category": category,
-            "observed_at": observed.isoformat(),
-            # Drawn from the seeded generator (not uuid4) so that a run can be repeated exactly.
-            "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "attributes": _attributes(rng, kind, category),
-        }
-        if rng.random() < 0.85:
-            # Mostly a few metres, with a tail past the low-accuracy flag (500 m).
-            props["accuracy_m"] = round(_clamp(rng.lognormvariate(2.5, 1.2), 1, 10_000), 1)
-        if rng.random() < 0.3:
-            props["campaign"] = rng.choice(CAMPAIGNS)
-        if rng.random() < 0.5:
-            props["description"] = rng.choice(DESCRIPTIONS)
-        if rng.random() < (0.3 if category in ("discrimination", "safety") else 0.03):
-            props["sensitive"] = True
-        if rng.random() < 0.7:
-            props["reporter"] = {
-                "sex": rng.choice(SEXES),
-                "age_group": rng.choice(AGE_GROUPS),
-                "disability": rng.random() < 0.1,
-            }
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": _point(rng, kind)},
-                "properties": props,
-            }
-        )
-    return features
-
-
-def precompute_rows(features: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows the real path would store, for the bare insert (computed outside any timing)."""
-    limits, now = Limits(), datetime.now(UTC)
-    rows = []
-    for number, feature in enumerate(features):
-        try:
-            report = validate_feature(feature, limits=limits, now=now)
-        except ingest.InvalidInput as exc:  # the generator is wrong, not the service
-            raise SystemExit(f"generated feature {number} is invalid: {exc.errors}") from None
-        client_id = client_id_for(report, None)
-        row = to_row(report, client_id=client_id, received_at=now, limits=limits)
-        if "submitter" in row:
-            # The real path stores the sender's pseudonym (32 hex digits); the same here, so
-            # that both sides write the same bytes.
-            row["submitter"] = "0" * 32
-        rows.append(row)
-    return rows
-
-
-# ---------------------------------------------------------------------------------------------
-# Fresh databases
-# ---------------------------------------------------------------------------------------------
-
-
-def fresh_database(backend: str, postgres_url: str) -> contextlib.AbstractContextManager[str]:
-    """A new, empty database with CivicMap's schema; removed afterwards.
-
-    A new database per measurement (not a truncated table) so that every run starts from the same
-    state: no dead tuples, no grown indexes, no WAL of the previous run to checkpoint.
-    """
-    return temporary_store(backend, postgres_url, "civicmap_bench")
-
-
-def _stored(url: str) -> int:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.scalar(sa.select(sa.func.count()).select_from(reports)) or 0)
-    finally:
-        engine.dispose()
-
 
 # ---------------------------------------------------------------------------------------------
 # The two measurements
 # ---------------------------------------------------------------------------------------------
 
 
-def _settings(url: str) -> Settings:
-    # _env_file=None: a developer's .env must not change what is measured.
-    return Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
-
-
 def volunteer_key(url: str) -> dict[str, str]:
     """The header of a new volunteer key in this database: batches need a key (API.md, Roles)."""
     from mapping import keys
 
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            _, key = keys.create_key(conn, name="ingest bench", role="volunteer")
-    finally:
-        engine.dispose()
+    with common.engine_at(url) as engine, engine.begin() as conn:
+        _, key = keys.create_key(conn, name="ingest bench", role="volunteer")
     return {"authorization": f"Bearer {key}"}
 
 
@@ -302,14 +78,10 @@ def _check_answers(answers: Sequence[tuple[int, bytes]], sizes: Sequence[int]) -
 
 def measure_full(url: str, bodies: Sequence[bytes], sizes: Sequence[int]) -> float:
     """Seconds to POST every batch body through the app, from the first byte to the last answer."""
-    with warnings.catch_warnings():
-        # Starlette nags about httpx inside its TestClient; it changes nothing measured here.
-        warnings.filterwarnings("ignore", message=".*httpx.*")
-        from fastapi.testclient import TestClient
-
     from api.app import create_app
 
-    app = create_app(_settings(url))
+    TestClient = common.test_client()
+    app = create_app(common.settings(url))
     headers = {"content-type": "application/json", **volunteer_key(url)}
     try:
         with TestClient(app) as client:
@@ -334,25 +106,19 @@ def measure_full(url: str, bodies: Sequence[bytes], sizes: Sequence[int]) -> flo
 
 
 def measure_bare(url: str, rows: Sequence[dict[str, Any]]) -> float:
-    """Seconds to insert the precomputed rows: executemany per chunk, one transaction each.
+    """Seconds to insert the precomputed rows: `common.insert_chunk` (Core executemany, one
+    transaction each) per chunk of BATCH.
 
-    The `geom` column is GeoAlchemy2's Geometry, which binds the EWKT string through
-    ST_GeomFromEWKT on both backends, as the real path does; the engine is the service's own
-    (WAL and synchronous=FULL on SpatiaLite), so durability costs the same on both sides.
+    The engine is the service's own (WAL and synchronous=FULL on SpatiaLite), so durability
+    costs the same on both sides.
     """
-    engine = make_engine(url)
-    statement = sa.insert(reports)
-    try:
+    with common.engine_at(url) as engine:
         with engine.connect():  # not timed: opening the first connection
             pass
         start = time.perf_counter()
         for first in range(0, len(rows), BATCH):
-            with engine.begin() as conn:
-                conn.execute(statement, rows[first : first + BATCH])
-        elapsed = time.perf_counter() - start
-    finally:
-        engine.dispose()
-    return elapsed
+            common.insert_chunk(engine, rows[first : first + BATCH])
+        return time.perf_counter() - start
 
 
 @dataclass
@@ -372,7 +138,7 @@ class Result:
     @property
     def ratio(self) -> float:
         # Paired by repetition, so that a slow moment of the machine hits both sides alike.
-        return statistics.median(f / b for f, b in zip(self.full, self.bare, strict=True))
+        return common.paired_ratio(self.full, self.bare)
 
 
 def run_backend(
@@ -391,12 +157,12 @@ def run_backend(
         # leftovers (dirty pages being written back, a PostgreSQL checkpoint).
         order = ("full", "bare") if rep % 2 == 0 else ("bare", "full")
         for side in order:
-            with fresh_database(backend, postgres_url) as url:
+            with common.scratch_store(backend, postgres_url) as url:
                 if side == "full":
                     seconds = measure_full(url, bodies, sizes)
                 else:
                     seconds = measure_bare(url, rows)
-                stored = _stored(url)
+                stored = common.report_count(url)
             if stored != count:
                 raise SystemExit(f"{backend} {side}: {stored} rows stored, expected {count}")
             (result.full if side == "full" else result.bare).append(count / seconds)
@@ -431,7 +197,7 @@ def profile_full(url: str, bodies: Sequence[bytes], *, top: int, out: Path | Non
     async def inline(func, *args, **_kwargs):  # type: ignore[no-untyped-def]
         return func(*args)
 
-    app = create_app(_settings(url))
+    app = create_app(common.settings(url))
     headers = {"content-type": "application/json", **volunteer_key(url)}
 
     async def post_all() -> list[int]:
@@ -484,13 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000, help="reports (default 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; medians are shown")
-    parser.add_argument("--backend", choices=["spatialite", "postgis", "both"], default="both")
-    parser.add_argument("--seed", type=int, default=20250601, help="seed of the generated reports")
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
-        help="a role that may CREATE DATABASE (scratch databases are dropped)",
-    )
+    common.add_backend_options(parser, default="both", seed=20250601)
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -506,17 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.count < 1 or args.repeat < 1:
         parser.error("--count and --repeat must be at least 1")
 
-    backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
-    if "postgis" in backends and (problem := problem_reaching(args.postgres_url)):
-        print(
-            f"PostGIS skipped: cannot connect to {make_url(args.postgres_url)!r}: {problem}",
-            file=sys.stderr,
-        )
-        backends.remove("postgis")
+    backends = common.chosen_backends(args)
 
     started = time.perf_counter()
-    features = make_features(args.count, args.seed)
-    rows = precompute_rows(features)
+    features = synthetic.features(args.count, seed=args.seed, places=synthetic.ghana())
+    # The rows the real path would store, for the bare insert; the real path stores the
+    # sender's pseudonym (32 hex digits), so the same here, and both sides write the same bytes.
+    rows = synthetic.to_rows(features, submitter="0" * 32)
     # Serialised once, outside the timing: the client's encoding is not the server's work.
     bodies = [
         orjson.dumps({"type": "FeatureCollection", "features": features[i : i + BATCH]})
@@ -550,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.profile:
         for backend in backends:
-            with fresh_database(backend, args.postgres_url) as url:
+            with common.scratch_store(backend, args.postgres_url) as url:
                 out = None
                 if args.profile_out:
                     out = args.profile_out.with_name(

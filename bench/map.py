@@ -3,13 +3,14 @@
     .venv/bin/python bench/map.py [--count N] [--baseline-count N] [--repeat R]
                                   [--backend spatialite|postgis|both] [--postgres-url URL]
 
-For each backend it builds two fresh databases with Ghana's regions (from ../shared/data when
-there) and synthetic reports around Ghana's towns: the big one (`--count`, default 1,000,000)
-and a baseline (`--baseline-count`, default 1,000). Reports go in fast and bare: rows made like
-`reports.to_row` (a few thousand template reports validated once, then copied with new
-ids, points, H3 cells, times and areas placed by the same vectorised AreaIndex as ingest), inserted
-with SQLAlchemy Core executemany in chunks of 20,000, one transaction per chunk. The batch API
-would take far longer for a million rows and is measured by bench/ingest.py.
+For each backend it builds two fresh databases with Ghana's regions (from the shared data when
+there) and bench/synthetic.py's reports over Ghana's box, clustered around its towns: the big
+one (`--count`, default 1,000,000) and a baseline (`--baseline-count`, default 1,000). Reports
+go in fast and bare (`synthetic.stored_rows`: 3,000 template reports through the product's row
+builder, then copied with new ids, points, H3 cells and areas placed by the product's
+AreaIndex), loaded by `common.load_rows` in chunks of 20,000, one transaction per chunk
+(SpatiaLite: Core executemany, its spatial index built at the end; PostGIS: COPY). The batch
+API would take far longer for a million rows and is measured by bench/ingest.py.
 
 Each database is served by the real app under uvicorn on 127.0.0.1 and opened `--repeat` times
 in headless Chromium (Debian's, through Playwright) at 1280x800, each time in a fresh browser
@@ -38,33 +39,20 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 # Run as a script from anywhere: the packages live one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np
-import sqlalchemy as sa
 import uvicorn
-from sqlalchemy.engine import Engine
 
 from api.app import create_app
-from mapping import hexgrid
-from mapping.areas.files import read_boundaries
-from mapping.areas.index import AreaIndex
-from mapping.reports.rows import Limits, to_row, validate_feature
-from mapping.settings import Settings
-from mapping.storage import areas as area_store
-from mapping.storage import dialect, make_engine, scratch, upgrade
-from mapping.storage.tables import reports
+from bench import common, synthetic
+from mapping.storage import scratch, upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
-BOUNDARIES = ROOT.parent / "shared" / "data" / "geoboundaries_gha_adm1_simplified.geojson"
 CHUNK = 20_000
 TEMPLATES = 3_000
 TILES = "http://127.0.0.1:9/tiles/"
@@ -79,130 +67,30 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEFAULT_POSTGRES_URL = os.environ.get(
-    "CIVICMAP_BENCH_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
-)
-# (lon, lat, weight): where people live, so reports cluster as they would in the field.
-TOWNS = np.array(
-    [
-        (-0.187, 5.604, 8),
-        (-1.624, 6.688, 5),
-        (-0.839, 9.404, 3),
-        (-1.755, 4.899, 2),
-        (-1.246, 5.106, 2),
-        (0.017, 5.669, 2),
-        (-2.329, 7.339, 1),
-        (0.471, 6.601, 1),
-        (-0.259, 6.094, 1),
-        (-0.851, 10.786, 1),
-        (-2.501, 10.060, 1),
-    ]
-)
-GHANA = (-3.2, 4.7, 1.2, 11.1)
 
 # ---------------------------------------------------------------------------------------------
-# Rows
+# Storing the reports
 # ---------------------------------------------------------------------------------------------
 
 
-def template_rows(count: int, seed: int) -> list[dict[str, Any]]:
-    """Valid reports of every kind, validated and turned into rows once by ingest itself."""
-    from bench.ingest import make_features  # the ingest benchmark's realistic reports
-
-    limits, now = Limits(), datetime.now(UTC)
-    rows = []
-    for feature in make_features(count, seed):
-        report = validate_feature(feature, limits=limits, now=now)
-        rows.append(to_row(report, client_id=uuid.uuid4(), received_at=now, limits=limits))
-    return rows
-
-
-def points(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Lon and lat: 70% around towns, the rest anywhere in Ghana's box."""
-    weights = TOWNS[:, 2] / TOWNS[:, 2].sum()
-    town = rng.choice(len(TOWNS), size=count, p=weights)
-    near = rng.random(count) < 0.7
-    x0, y0, x1, y1 = GHANA
-    lon = np.where(near, TOWNS[town, 0] + rng.normal(0, 0.08, count), rng.uniform(x0, x1, count))
-    lat = np.where(near, TOWNS[town, 1] + rng.normal(0, 0.08, count), rng.uniform(y0, y1, count))
-    return np.round(np.clip(lon, x0, x1), 6), np.round(np.clip(lat, y0, y1), 6)
-
-
-def make_rows(
-    count: int, templates: Sequence[dict[str, Any]], index: AreaIndex, seed: int
-) -> Iterator[list[dict[str, Any]]]:
-    """`count` rows in chunks: copies of the templates at new places and times."""
-    rng = np.random.default_rng(seed)
-    now = datetime.now(UTC)
-    for start in range(0, count, CHUNK):
-        n = min(CHUNK, count - start)
-        lons, lats = points(n, rng)
-        cells = hexgrid.cells_at(lons.tolist(), lats.tolist())
-        found = index.assign(lons.tolist(), lats.tolist()) if index else {}
-        ages = rng.uniform(0, 730 * 86400, n)
-        chunk = []
-        for i in range(n):
-            row = dict(templates[(start + i) % len(templates)])
-            row.update(
-                id=uuid.uuid4(),
-                client_id=uuid.uuid4(),
-                geom=dialect.point_ewkt(float(lons[i]), float(lats[i])),
-                h3=cells[i],
-                observed_at=now - timedelta(seconds=float(ages[i])),
-                received_at=now,
-                quality=[],
-            )
-            row.update({f"area_{level}": codes[i] for level, codes in found.items()})
-            chunk.append(row)
-        yield chunk
-
-
-def fill(url: str, count: int, templates: Sequence[dict[str, Any]], seed: int) -> float:
-    """Schema, areas, and `count` reports; the seconds the reports took to insert."""
-    engine = make_engine(url)
-    upgrade(engine)
-    if BOUNDARIES.exists():
-        with engine.begin() as conn:
-            area_store.save_areas(conn, read_boundaries(BOUNDARIES, level=1).frame, source="bench")
-    with engine.connect() as conn:
-        index = AreaIndex(area_store.index_rows(conn))
-    started = time.perf_counter()
-    with bulk_load(engine):
-        for chunk in make_rows(count, templates, index, seed):
-            with engine.begin() as conn:
-                conn.execute(sa.insert(reports), chunk)
-    elapsed = time.perf_counter() - started
-    engine.dispose()
-    return elapsed
-
-
-@contextlib.contextmanager
-def bulk_load(engine: Engine) -> Iterator[None]:
-    """SpatiaLite: build the spatial index once at the end rather than row by row (about twice
-    as fast; the index is the same). PostGIS: fresh planner statistics afterwards."""
-    sqlite = dialect.is_sqlite(engine)
-    if sqlite:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SELECT DisableSpatialIndex('reports', 'geom')")
-            conn.exec_driver_sql("DROP TABLE IF EXISTS idx_reports_geom")
-    yield
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        if sqlite:
-            conn.exec_driver_sql("SELECT CreateSpatialIndex('reports', 'geom')")
-        conn.exec_driver_sql("ANALYZE")
-
-
-def stored(url: str) -> int | None:
-    """Reports in the database at `url`, or None when it has no schema (or does not exist)."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.scalar(sa.select(sa.func.count()).select_from(reports)) or 0)
-    except sa.exc.SQLAlchemyError:
-        return None
-    finally:
-        engine.dispose()
+def fill(url: str, count: int, seed: int) -> float:
+    """Schema, areas, and `count` reports; the seconds the reports took to store."""
+    with common.engine_at(url) as engine:
+        upgrade(engine)
+        if (regions := common.read_regions()) is not None:
+            common.save_regions(engine, regions)
+        index = common.area_index(engine)
+        rows = synthetic.stored_rows(
+            count,
+            seed=seed,
+            places=synthetic.ghana(),
+            index=index,
+            templates=TEMPLATES,
+            chunk=CHUNK,
+        )
+        started = time.perf_counter()
+        common.load_rows(engine, rows, defer_spatial_index=True)
+        return time.perf_counter() - started
 
 
 @contextlib.contextmanager
@@ -210,7 +98,7 @@ def database(backend: str, count: int, args: argparse.Namespace) -> Iterator[str
     """A database for `count` reports: kept ones (`--keep`) are found again by their count;
     others are scratch, dropped afterwards."""
     if not args.keep:
-        with scratch.temporary_store(backend, args.postgres_url, "civicmap_bench_map") as url:
+        with common.scratch_store(backend, args.postgres_url, "civicmap_bench_map") as url:
             yield url
     elif backend == "spatialite":
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -230,8 +118,7 @@ def database(backend: str, count: int, args: argparse.Namespace) -> Iterator[str
 @contextlib.contextmanager
 def serve(url: str) -> Iterator[str]:
     """The whole app under uvicorn on a free port of 127.0.0.1."""
-    settings = Settings(database_url=url, tile_url=TILES + "{z}/{x}/{y}.png", _env_file=None)  # type: ignore[call-arg]
-    app = create_app(settings)
+    app = create_app(common.settings(url, tile_url=TILES + "{z}/{x}/{y}.png"))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
@@ -309,18 +196,18 @@ class Figures:
 def run_backend(
     browser: Any, backend: str, counts: Sequence[int], args: argparse.Namespace
 ) -> list[Figures]:
-    templates = template_rows(TEMPLATES, args.seed)
     out = []
     for count in counts:
         with database(backend, count, args) as url:
             insert_s = float("nan")
-            if stored(url) == count:
+            stored = common.report_count(url)
+            if stored == count:
                 print(f"{backend}: {count:,} reports kept from an earlier run", flush=True)
             else:
-                if stored(url):
+                if stored:
                     raise SystemExit(f"{url} holds other reports; remove it or use another --keep")
                 print(f"{backend}: storing {count:,} reports...", flush=True)
-                insert_s = fill(url, count, templates, args.seed)
+                insert_s = fill(url, count, args.seed)
                 print(f"{backend}: {count:,} reports in {insert_s:.0f} s", flush=True)
             if not args.fill_only:
                 out.append(Figures(backend, count, insert_s, measure(browser, url, args.repeat)))
@@ -358,11 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--baseline-count", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--backend", choices=["spatialite", "postgis", "both"], default="spatialite"
-    )
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
-    parser.add_argument("--seed", type=int, default=11)
+    common.add_backend_options(parser, default="spatialite", seed=11)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--keep",
@@ -376,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
+    backends = common.chosen_backends(args)
     results: list[Figures] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

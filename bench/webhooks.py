@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/webhooks.py [--posts N] [--rounds R] [--hooks H]
                                        [--backend spatialite|postgis|both] [--postgres-url URL]
+                                       [--seed S]
 
 For each backend, on a fresh database, the real app runs in-process (TestClient). Rounds
-alternate between three cases, each POSTing reports to /api/v1/reports one at a time:
+alternate between three cases, each POSTing reports to /api/v1/reports one at a time (new ones
+each time, from bench/synthetic.py over Ghana, the same for the same `--seed`):
 
   none      no webhooks, no delivery worker;
   outbox    H webhooks matching every report, no worker: what submission itself pays (a read
@@ -22,30 +24,24 @@ A measurement, not a test: it exits 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import threading
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+# Run as a script from anywhere: the packages live one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fastapi.testclient import TestClient
-
 from api.app import create_app
+from bench import common, synthetic
 from mapping.keys import create_key
-from mapping.settings import Settings
-from mapping.storage import make_engine
-from mapping.storage.scratch import problem_reaching, temporary_store
 
 RECEIVER_DELAY_S = 0.5
-START = datetime(2024, 1, 1, tzinfo=UTC)
-DEFAULT_PG = "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
+WARM_UP = 20
 
 
 class SlowReceiver(BaseHTTPRequestHandler):
@@ -62,68 +58,64 @@ class SlowReceiver(BaseHTTPRequestHandler):
         pass
 
 
-def report(i: int) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [-0.2 + (i % 997) * 1e-4, 5.55]},
-        "properties": {
-            "kind": "litter",
-            "category": "monitoring",
-            # An hour apart, so that the duplicate check (same place, within a day) stays small.
-            "observed_at": (START + timedelta(hours=i % 15_000)).isoformat(),
-            "client_id": str(uuid.uuid4()),
-            "attributes": {"survey_length_m": 100, "items": {"G1": 3}},
-        },
-    }
-
-
-def timed_posts(client: TestClient, n: int, start: int) -> list[float]:
+def timed_posts(client: Any, reports: Sequence[dict[str, Any]]) -> list[float]:
     times = []
-    for i in range(start, start + n):
+    for report in reports:
         began = time.perf_counter()
-        response = client.post("/api/v1/reports", json=report(i))
+        response = client.post("/api/v1/reports", json=report)
         times.append(time.perf_counter() - began)
         if response.status_code != 201:
             raise SystemExit(f"submission failed: {response.status_code} {response.text}")
     return times
 
 
-def run(url: str, *, posts: int, rounds: int, hooks: int, receiver: str) -> dict[str, list[float]]:
-    engine = make_engine(url)
-    with engine.begin() as conn:
+def run(
+    url: str,
+    *,
+    reports: Sequence[dict[str, Any]],
+    posts: int,
+    rounds: int,
+    hooks: int,
+    receiver: str,
+) -> dict[str, list[float]]:
+    with common.engine_at(url) as engine, engine.begin() as conn:
         _, key = create_key(conn, name="bench admin", role="admin")
     admin = {"Authorization": f"Bearer {key}"}
 
     def app(worker_interval: float) -> Any:
         return create_app(
-            Settings(  # type: ignore[call-arg]
-                database_url=url,
+            common.settings(
+                url,
                 anonymous_writes_per_minute=1_000_000,
                 webhook_worker_interval_s=worker_interval,
                 webhook_backoff_base_s=0.2,
                 webhook_timeout_s=5,
-                _env_file=None,
             )
         )
 
     quiet, busy = app(0), app(0.1)
     found: dict[str, list[float]] = {"none": [], "outbox": [], "webhooks": []}
-    sent = 0
+    TestClient = common.test_client()
+    sent = WARM_UP
+
+    def next_posts() -> Sequence[dict[str, Any]]:
+        nonlocal sent
+        sent += posts
+        return reports[sent - posts : sent]
+
     with TestClient(quiet) as client:
-        timed_posts(client, 20, 10**6)  # warm-up: connections, caches
+        timed_posts(client, reports[:WARM_UP])  # warm-up: connections, caches
         for _ in range(rounds):
             for hook in client.get("/api/v1/webhooks", headers=admin).json()["webhooks"]:
                 client.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin)
-            found["none"] += timed_posts(client, posts, sent)
+            found["none"] += timed_posts(client, next_posts())
             for _ in range(hooks):
                 client.post("/api/v1/webhooks", json={"url": receiver}, headers=admin)
-            found["outbox"] += timed_posts(client, posts, sent + posts)
+            found["outbox"] += timed_posts(client, next_posts())
             with TestClient(busy) as sender:  # its worker sends and retries meanwhile
-                found["webhooks"] += timed_posts(sender, posts, sent + 2 * posts)
-            sent += 3 * posts
+                found["webhooks"] += timed_posts(sender, next_posts())
     for made in (quiet, busy):
         made.state.engine.dispose()
-    engine.dispose()
     return found
 
 
@@ -141,26 +133,27 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100, help="reports per round and case")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--hooks", type=int, default=10, help="webhooks in the `webhooks` case")
-    parser.add_argument("--backend", choices=["spatialite", "postgis", "both"], default="both")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get("CIVICMAP_BENCH_POSTGRES_URL", DEFAULT_PG)
-    )
+    common.add_backend_options(parser, default="both", seed=3)
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     receiver = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
+    backends = common.chosen_backends(args)
+    count = WARM_UP + 3 * args.rounds * args.posts
+    reports = synthetic.features(count, seed=args.seed, places=synthetic.ghana())
     print(
         f"{args.rounds} rounds of {args.posts} single-report POSTs per case; "
         f"{args.hooks} webhooks, receiver answering in {RECEIVER_DELAY_S} s"
     )
     for backend in backends:
-        if backend == "postgis" and (problem := problem_reaching(args.postgres_url)):
-            print(f"postgis skipped: not reachable ({problem})")
-            continue
-        with temporary_store(backend, args.postgres_url, "civicmap_bench") as url:
+        with common.scratch_store(backend, args.postgres_url) as url:
             found = run(
-                url, posts=args.posts, rounds=args.rounds, hooks=args.hooks, receiver=receiver
+                url,
+                reports=reports,
+                posts=args.posts,
+                rounds=args.rounds,
+                hooks=args.hooks,
+                receiver=receiver,
             )
         print(backend)
         for name, times in found.items():
