@@ -227,6 +227,8 @@ def row_to_features(
     """One row as report Features (more than one only when a long survey is split);
     ValueError says what the row lacks."""
     record = row if isinstance(row, Record) else Record(dict(row))
+    if record.unreadable:
+        raise ValueError(record.unreadable)
     values = record.values
     lon, lat = _point(record, mapping)
     kind = text(values.get(mapping.kind_column)) if mapping.kind_column else mapping.kind

@@ -45,12 +45,14 @@ MAX_COMPRESSION_RATIO = 200
 @dataclass(slots=True)
 class Record:
     """One row of a file: its values by column, and its point (lon, lat) when the file gives
-    geometries; `problem` says why a geometry could not be used."""
+    geometries; `problem` says why a geometry could not be used, `unreadable` why the row
+    itself could not be read (the rows around it still are)."""
 
     values: dict[str, Any]
     point: tuple[float, float] | None = None
     problem: str | None = None
     has_geometry: bool = field(default=False)
+    unreadable: str | None = None
 
 
 def refuse(message: str, loc: str = "file") -> InvalidInput:
@@ -147,10 +149,22 @@ def read_records(path: Path, fmt: str, *, layer: str | None = None) -> Iterator[
 
 
 def read_csv(path: Path) -> Iterator[Record]:
-    """Rows of a CSV file (UTF-8, with or without BOM)."""
+    """Rows of a CSV file (UTF-8, with or without BOM).
+
+    A row the csv module cannot read (a field past its 131,072-character limit, far longer than
+    any report takes) is refused on its own line; the reader goes on with the next row.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            for row in csv.DictReader(f):
+            rows = csv.DictReader(f)
+            while True:
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield Record({}, unreadable=f"line {rows.line_num}: {exc}")
+                    continue
                 yield Record({k: v for k, v in row.items() if k is not None})
     except UnicodeDecodeError:
         raise refuse("The CSV file is not UTF-8 text; save it as CSV UTF-8.") from None
@@ -259,6 +273,10 @@ def read_kml(path: Path) -> Iterator[Record]:
         ) from None
     except SyntaxError as exc:  # ElementTree's ParseError
         raise refuse(f"The KML is not well-formed XML: {exc}.") from None
+    except (ValueError, LookupError):  # expat cannot read the declared encoding (UTF-7 etc.)
+        raise refuse(
+            "The KML declares an encoding that cannot be read; save it as UTF-8, as KML asks."
+        ) from None
 
 
 def _placemark(element: Any) -> Record:

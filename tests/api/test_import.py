@@ -7,6 +7,7 @@ import json
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.conftest import count_reports
 from tests.data import EEA_LITTERWATCH_EVENTS
 
 CSV = (
@@ -92,3 +93,37 @@ def test_the_eea_litterwatch_csv_imports_with_its_preset(client, keys):
     report = client.get(f"/api/v1/reports/{created['id'].split(';')[0]}").json()
     assert report["properties"]["kind"] == "litter"
     assert report["properties"]["attributes"]["items"]
+
+
+def test_a_kml_in_an_encoding_expat_cannot_read_is_422(client, keys, engine):
+    before = count_reports(engine)
+    kml = (
+        '<?xml version="1.0" encoding="UTF-7"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Placemark><name>a</name><Point><coordinates>-0.2,5.6</coordinates></Point>"
+        "</Placemark></kml>"
+    )
+    response = _send(
+        client,
+        keys["planner"],
+        mapping={"kind": "service", "category": "health_facility"},
+        name="x.kml",
+        content=kml,
+    )
+    assert response.status_code == 422 and "UTF-8" in response.json()["detail"]
+    assert count_reports(engine) == before
+
+
+def test_a_csv_row_too_long_to_read_is_refused_alone(client, keys):
+    huge = "x" * 140_000
+    content = (
+        "Longitude,Latitude,FacilityName,Seen\n"
+        "-0.2,5.6,Ridge clinic,2025-04-01T10:00:00Z\n"
+        f"-0.21,5.61,{huge},2025-04-01T10:00:00Z\n"
+        "-0.22,5.62,Korle Bu,2025-04-01T10:00:00Z\n"
+    )
+    response = _send(client, keys["planner"], content=content)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # The rows around it are imported (or found again: an earlier test imported Ridge clinic).
+    assert [r["outcome"] == "rejected" for r in body["results"]] == [False, True, False]
+    assert "field limit" in body["results"][1]["reasons"][0]
