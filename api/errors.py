@@ -150,4 +150,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "The server failed to answer this request; it has been logged.")
+        # The connection may hold a half-read body or a broken state: the client starts afresh.
+        return problem(
+            500,
+            "The server failed to answer this request; it has been logged.",
+            headers={"Connection": "close"},
+        )

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from tests.conftest import count_reports, make_report
 
 BIG = 2**63 - 1
@@ -164,3 +166,17 @@ def test_a_nul_in_text_a_person_writes_is_422_and_stores_nothing(client, keys):
         "/api/v1/campaigns", json={**body, "title": "Beach clean"}, headers=keys["planner"]
     )
     assert fixed.status_code == 201
+
+
+def test_after_a_500_the_connection_is_closed_and_the_cause_is_not_told(settings):
+    app = create_app(settings)
+
+    @app.get("/api/v1/broken-for-the-test")
+    def broken() -> None:
+        raise RuntimeError("secret detail of the failure")
+
+    with TestClient(app, raise_server_exceptions=False) as quiet:
+        answer = quiet.get("/api/v1/broken-for-the-test")
+    assert answer.status_code == 500
+    assert answer.headers["connection"] == "close"
+    assert "secret detail" not in answer.text
