@@ -42,6 +42,7 @@ def get_effort_limits(policies: Annotated[Policies, Depends(get_policies)]) -> E
 AreasDep = Annotated[AreaIndexCache, Depends(get_area_index)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoliciesDep = Annotated[Policies, Depends(get_policies)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 EffortLimitsDep = Annotated[EffortLimits, Depends(get_effort_limits)]
 

@@ -90,6 +90,7 @@ def run(
                 webhook_worker_interval_s=worker_interval,
                 webhook_backoff_base_s=0.2,
                 webhook_timeout_s=5,
+                webhook_allowed_hosts=["127.0.0.1"],  # the receiver runs on this machine
             )
         )
 

@@ -159,6 +159,19 @@ class Settings(BaseSettings):
             value = [part for part in value.replace(" ", "").split(",") if part]
         return [str(ipaddress.ip_network(v, strict=False)) for v in value]
 
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Hosts that may receive webhooks though they resolve to loopback, private or"
+        " other non-public addresses, comma-separated (none by default).",
+    )
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace(" ", "").split(",")
+        return [v.lower() for v in value if v]
+
     ogc_hex_resolutions: Annotated[list[int], NoDecode] = Field(
         [4, 6, 8],
         description="H3 resolutions served as OGC API collections `hexes-r{R}`, comma-separated.",
@@ -211,6 +224,7 @@ class Settings(BaseSettings):
                 max_attempts=self.webhook_max_attempts,
                 timeout_s=self.webhook_timeout_s,
                 public_resolution=self.public_h3_resolution,
+                allowed_hosts=frozenset(self.webhook_allowed_hosts),
             ),
         )
 

@@ -72,6 +72,8 @@ def settings_for(
         "anonymous_writes_per_minute": 1_000_000,
         "key_writes_per_minute": 1_000_000,
         "photo_dir": str(tmp_path_factory.mktemp("photos")),
+        # The tests' webhook receivers listen on this machine.
+        "webhook_allowed_hosts": ["127.0.0.1"],
         **overrides,
     }
     return Settings(**values, _env_file=None)  # type: ignore[call-arg]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import requires, role_doc
 from api.body import read_json
-from api.deps import EngineDep
+from api.deps import EngineDep, PoliciesDep
 from api.openapi import body
 from api.responses import FastJSONResponse
 from mapping.alerts import webhooks
@@ -39,11 +39,17 @@ def _id(webhook_id: str) -> uuid.UUID:
         **ADMIN,
     },
 )
-async def create_webhook(request: Request, engine: EngineDep, principal: Admin) -> Response:
+async def create_webhook(
+    request: Request, engine: EngineDep, policies: PoliciesDep, principal: Admin
+) -> Response:
     obj = await read_json(request)
     with engine.begin() as conn:
         doc, secret = webhooks.create_webhook(
-            conn, obj, created_by=principal.name, now=datetime.now(UTC)
+            conn,
+            obj,
+            created_by=principal.name,
+            now=datetime.now(UTC),
+            allowed_hosts=policies.delivery.allowed_hosts,
         )
     return FastJSONResponse({**doc, "secret": secret}, status_code=201)
 

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Engine
 
-from mapping.alerts.webhooks import SIGNATURE_HEADER, signature
+from mapping.alerts.webhooks import SIGNATURE_HEADER, refused_target, signature
 from mapping.disclosure.publish import View, report_feature, rfc3339
 from mapping.storage import reports as report_store
 from mapping.storage import webhooks as store
@@ -59,6 +59,8 @@ class DeliveryPolicy:
     public_resolution: int = 7
     batch: int = 20
     concurrency: int = 4
+    # Hosts that may receive webhooks though they resolve to non-public addresses.
+    allowed_hosts: frozenset[str] = frozenset()
 
     @property
     def lease_s(self) -> float:
@@ -153,6 +155,8 @@ class DeliveryWorker:
             "X-CivicMap-Attempt": str(delivery["attempts"]),
             SIGNATURE_HEADER: signature(hook["secret"], body),
         }
+        if reason := refused_target(hook["url"], self.policy.allowed_hosts):
+            return Outcome("retry", error=f"refused: {reason}"[:500])
         started = time.monotonic()
         try:
             code: int | None = self.send(hook["url"], body, headers, self.policy.timeout_s)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -55,13 +57,50 @@ class WebhookCreate(BaseModel):
     @classmethod
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises for a port that is not a number in 0..65535
+        except ValueError:
+            raise ValueError("the port is not a number in 0..65535") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("give an absolute http:// or https:// URL")
         return value
 
 
+def refused_target(url: str, allowed_hosts: Collection[str] = ()) -> str | None:
+    """Why `url` may not receive webhooks, or None when it may.
+
+    A webhook makes this server send requests where a client says: to the machine itself, its
+    private network or a cloud's metadata address, that would be a way in. So the host must
+    resolve to public addresses only, unless the operator names it in `allowed_hosts`. It is
+    asked when a webhook is made and again before each delivery, since a name can be pointed
+    elsewhere after it was checked.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in allowed_hosts:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return f"{host} cannot be resolved to an address"
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return (
+                f"{host} resolves to {address}, which is not a public address (loopback, "
+                "private, link-local, multicast or reserved); an operator may allow the host"
+            )
+    return None
+
+
 def create_webhook(
-    conn: Connection, obj: Any, *, created_by: str, now: datetime
+    conn: Connection,
+    obj: Any,
+    *,
+    created_by: str,
+    now: datetime,
+    allowed_hosts: Collection[str] = (),
 ) -> tuple[dict[str, Any], str]:
     """Validate and store a webhook; its public form and its secret (made here when none was
     given, and shown to the caller this once)."""
@@ -69,6 +108,10 @@ def create_webhook(
         new = WebhookCreate.model_validate(obj)
     except ValidationError as exc:
         raise InvalidInput("The webhook is not valid.", error_items(exc)) from None
+    if reason := refused_target(new.url, allowed_hosts):
+        raise InvalidInput(
+            f"The webhook URL is refused: {reason}.", [{"loc": ["url"], "msg": reason}]
+        )
     secret = new.secret or secrets.token_urlsafe(32)
     row = {
         "id": uuid.uuid4(),

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -361,6 +362,7 @@ def test_the_background_worker_delivers_without_help(database_url, keys, engine)
         anonymous_writes_per_minute=1_000_000,
         webhook_worker_interval_s=0.05,
         webhook_backoff_base_s=0.05,
+        webhook_allowed_hosts=["127.0.0.1"],
         _env_file=None,
     )
     receiver = Receiver(failures=2)
@@ -377,3 +379,44 @@ def test_the_background_worker_delivers_without_help(database_url, keys, engine)
     finally:
         receiver.close()
         app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/hook",
+        "http://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data",  # a cloud's metadata address
+        "http://[::1]/hook",
+        "http://224.0.0.1/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_a_webhook_to_a_non_public_address_is_refused(client, keys, url):
+    made = client.post("/api/v1/webhooks", json={"url": url}, headers=keys["admin"])
+    assert made.status_code == 422, made.text
+    assert made.json()["errors"][0]["loc"] == ["url"]
+    listed = client.get("/api/v1/webhooks", headers=keys["admin"]).json()["webhooks"]
+    assert url not in [hook["url"] for hook in listed]
+
+
+def test_a_delivery_is_refused_when_the_host_no_longer_resolves_to_an_allowed_place(
+    client, engine, keys, settings
+):
+    """Rebinding: the host was allowed when the webhook was made, and is no longer when the
+    delivery goes; nothing is sent."""
+    sent: list[str] = []
+
+    def send(url: str, body: bytes, headers: Any, timeout: float) -> int:
+        sent.append(url)
+        return 200
+
+    campaign = f"rebind-{uuid.uuid4().hex[:8]}"
+    subscribe(client, keys["admin"], "http://127.0.0.1:9/rebound", campaign=campaign)
+    client.post("/api/v1/reports", json=make_report(campaign=campaign))
+    strict = replace(settings.policies().delivery, allowed_hosts=frozenset())
+    DeliveryWorker(engine, strict, send=send).run_due()
+    assert not [url for url in sent if url.endswith("/rebound")]
+    with engine.connect() as conn:
+        errors = conn.exec_driver_sql("SELECT last_error FROM webhook_deliveries").scalars().all()
+    assert any((error or "").startswith("refused: 127.0.0.1") for error in errors)
