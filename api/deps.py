@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes: the engine, the settings, the ingest limits."""
+"""Dependencies shared by the routes: the engine, the settings, the policies built from them."""
 
 from __future__ import annotations
 
