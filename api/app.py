@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
+        idle_timeout_s=settings.body_idle_timeout_s,
         bulk=settings.max_bulk_body_bytes,
         bulk_suffixes=BULK_PATHS,
         upload=settings.max_upload_body_bytes,

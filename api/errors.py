@@ -96,6 +96,11 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
+class BodyStalled(Exception):
+    """Raised while a body streams in, when no part of it came within the idle timeout; the
+    body middleware answers 408 (api.limits)."""
+
+
 def too_large_detail(limit: int) -> str:
     return f"The request body is larger than {limit} bytes; send less, or split a batch."
 

@@ -1,10 +1,13 @@
-"""Request body caps, enforced while the body streams in (413 before it is all read)."""
+"""Request body caps, enforced while the body streams in: 413 before it is all read, and 408
+for a client that stops sending it (a worker waiting on it forever is one less for others)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BodyTooLarge, too_large
+from api.errors import BodyStalled, BodyTooLarge, problem, too_large
 
 
 class BodyLimitMiddleware:
@@ -20,9 +23,11 @@ class BodyLimitMiddleware:
         bulk_suffixes: tuple[str, ...],
         upload: int = 0,
         upload_paths: tuple[str, ...] = (),
+        idle_timeout_s: float = 30.0,
     ):
         self.app, self.default, self.bulk, self.bulk_suffixes = app, default, bulk, bulk_suffixes
         self.upload, self.upload_paths = upload, upload_paths
+        self.idle_timeout_s = idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +49,10 @@ class BodyLimitMiddleware:
 
         async def counting_receive() -> Message:
             nonlocal seen
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_timeout_s)
+            except TimeoutError:
+                raise BodyStalled from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
@@ -62,6 +70,16 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await self._refuse(scope, receive, send, limit)
+        except BodyStalled:
+            if started:
+                raise
+            seconds = f"{self.idle_timeout_s:g}"
+            stalled = problem(
+                408,
+                f"No part of the request body came for {seconds} s; send it again.",
+                headers={"Connection": "close"},
+            )
+            await stalled(scope, receive, send)
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

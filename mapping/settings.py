@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_bulk_body_bytes: int = Field(
         20 * MIB, gt=0, description="Largest body of a batch or import request."
     )
+    body_idle_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="A client that sends nothing of its body for this long is answered 408.",
+    )
     max_batch_features: int = Field(5000, gt=0, description="Most features in one batch.")
     max_import_bytes: int = Field(
         100 * MIB,

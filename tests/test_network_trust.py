@@ -3,6 +3,8 @@ client's own unless the operator names the proxy that forwards it."""
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,3 +42,25 @@ def test_a_client_cannot_reset_its_quota_with_x_forwarded_for(servers):
 
 def test_a_named_proxy_forwards_the_address_quotas_count(servers):
     assert _answers(servers, CIVICMAP_TRUSTED_PROXIES="127.0.0.1") == [201, 201]
+
+
+def test_a_client_that_stops_sending_its_body_is_answered_408_and_cut_off(servers):
+    servers.env = {"CIVICMAP_BODY_IDLE_TIMEOUT_S": "1"}
+    server = servers.start()
+    host, port = server.base_url.removeprefix("http://").split(":")
+    for path, media in (
+        ("/api/v1/reports", "application/json"),
+        ("/open311/v2/requests.json", "application/x-www-form-urlencoded"),
+    ):
+        with socket.create_connection((host, int(port)), timeout=20) as sock:
+            sock.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {media}\r\n"
+                'Content-Length: 1000\r\n\r\n{"type": '.encode()
+            )
+            started = time.monotonic()
+            answer = b""
+            while chunk := sock.recv(65536):  # until the server closes the connection
+                answer += chunk
+            waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert waited < 15

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from api import params
 from api.auth import PUBLIC, count_write, principal_for_key
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
-from api.errors import BodyTooLarge, headers_of, status_of, too_large_detail, where
+from api.errors import BodyStalled, BodyTooLarge, headers_of, status_of, too_large_detail, where
 from api.responses import FastJSONResponse
 from mapping.disclosure.publish import View, report_feature
 from mapping.errors import (
@@ -84,6 +84,8 @@ class Open311Route(APIRoute):
                 # An api_key is no Bearer token: a GeoReport client is told no WWW-Authenticate.
                 headers = None if isinstance(exc, Unauthorized) else headers_of(exc)
                 return error(request, status, exc.detail, headers=headers)
+            except BodyStalled:
+                raise  # answered 408 by the body middleware, for every route alike
             except BodyTooLarge as exc:  # found while the form streamed in
                 return error(request, 413, too_large_detail(exc.limit))
             except RequestValidationError as exc:
