@@ -23,17 +23,11 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from mapping.reports.rows import NO_MEASURES
 from mapping.storage.reports import PUBLIC_STATUSES
 from mapping.storage.tables import reports
 
-MEASURES = (
-    "satisfaction",
-    "severity",
-    "people_affected",
-    "survey_length_m",
-    "litter_items",
-    "litter_plastic",
-)
+MEASURES = tuple(NO_MEASURES)  # the measure columns, as ingest derives them
 PUBLIC_SQL = ", ".join(f"'{s}'" for s in PUBLIC_STATUSES)
 
 

@@ -22,6 +22,13 @@ from mapping.reports.rows import Limits
 MIB = 1024 * 1024
 
 
+def comma_list(value: Any) -> Any:
+    """A list setting as the environment gives it, `a,b, c`; a list as given stays one."""
+    if isinstance(value, str):
+        return [part for part in value.replace(" ", "").split(",") if part]
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CIVICMAP_", env_file=".env", extra="ignore")
 
@@ -161,9 +168,7 @@ class Settings(BaseSettings):
     @classmethod
     def _proxies(cls, value: Any) -> Any:
         """`10.0.0.1,192.168.0.0/16` from the environment; each an IP address or network."""
-        if isinstance(value, str):
-            value = [part for part in value.replace(" ", "").split(",") if part]
-        return [str(ipaddress.ip_network(v, strict=False)) for v in value]
+        return [str(ipaddress.ip_network(v, strict=False)) for v in comma_list(value)]
 
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         [],
@@ -174,9 +179,7 @@ class Settings(BaseSettings):
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
     def _hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.replace(" ", "").split(",")
-        return [v.lower() for v in value if v]
+        return [v.lower() for v in comma_list(value) if v]
 
     ogc_hex_resolutions: Annotated[list[int], NoDecode] = Field(
         [4, 6, 8],
@@ -187,9 +190,7 @@ class Settings(BaseSettings):
     @classmethod
     def _resolutions(cls, value: Any) -> Any:
         """`4,6,8` from the environment; every resolution in 0..15, each once, in order."""
-        if isinstance(value, str):
-            value = [part for part in value.replace(" ", "").split(",") if part]
-        resolutions = sorted({int(v) for v in value})
+        resolutions = sorted({int(v) for v in comma_list(value)})
         if any(not 0 <= r <= 15 for r in resolutions):
             raise ValueError("H3 resolutions lie in 0..15")
         return resolutions
