@@ -4,6 +4,10 @@ Each domain error class is registered once with its status; an error takes the s
 nearest class in its own ancestry, so a subclass (TooLarge is an InvalidInput) never depends on
 the order of the table. Routes that answer in another body shape (Open311) take the status from
 here too. A 5xx never carries the text of the exception that caused it; the log has it.
+
+A database too busy to answer (a lock held past the wait, a serialization failure, a deadlock)
+is no server fault: the app's engine raises it as the domain error Busy, which every route
+answers 503 with Retry-After in its own shape. Any other database error stays a 500.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg.errors
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.engine import Engine, ExceptionContext
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import ProblemResponse
 from mapping.errors import (
+    Busy,
     CivicMapError,
     Conflict,
     ErrorItem,
@@ -47,6 +55,7 @@ STATUS_OF: dict[type[CivicMapError], int] = {
     NotFound: 404,
     Conflict: 409,
     RateLimited: 429,
+    Busy: 503,
 }
 
 
@@ -57,11 +66,65 @@ def status_of(exc: CivicMapError) -> int:
 
 def headers_of(exc: CivicMapError) -> dict[str, str] | None:
     """The headers an error's status asks for (RFC 9110: Retry-After, WWW-Authenticate)."""
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Busy):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="civicmap"'}
     return None
+
+
+# How long a client is asked to wait after a busy database: SQLite has already waited its busy
+# timeout by then, and a PostgreSQL lock timeout or deadlock ends with the other transaction.
+BUSY_RETRY_AFTER_S = 2
+# SQLITE_BUSY and SQLITE_LOCKED, as sqlite3 and pysqlite3 word them.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_POSTGRES_BUSY = (
+    psycopg.errors.LockNotAvailable,  # 55P03, past lock_timeout
+    psycopg.errors.SerializationFailure,  # 40001
+    psycopg.errors.DeadlockDetected,  # 40P01
+)
+
+
+def _sqlite_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    try:
+        import pysqlite3.dbapi2 as pysqlite3  # what mapping.storage connects with
+    except ImportError:
+        return (sqlite3.OperationalError,)
+    return (sqlite3.OperationalError, pysqlite3.OperationalError)
+
+
+_SQLITE_OPERATIONAL = _sqlite_errors()
+
+
+def database_busy(exc: BaseException | None) -> bool:
+    """Whether `exc` is SQLAlchemy's OperationalError for a database too busy to do the work,
+    rather than for anything wrong with it or with the request."""
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    if isinstance(exc.orig, _POSTGRES_BUSY):
+        return True
+    return isinstance(exc.orig, _SQLITE_OPERATIONAL) and str(exc.orig).startswith(_SQLITE_BUSY)
+
+
+def raise_busy(context: ExceptionContext) -> None:
+    """SQLAlchemy's `handle_error` hook: a busy database is raised as Busy, which the problem
+    handler and the Open311 routes alike answer 503 with Retry-After. SQLAlchemy has cleaned up
+    the statement first, and chains the original error."""
+    if database_busy(context.sqlalchemy_exception):
+        log.warning("database busy: %s", context.original_exception)
+        raise Busy(
+            "The service is too busy with other writes to finish this request; "
+            f"send it again in {BUSY_RETRY_AFTER_S} seconds.",
+            retry_after=BUSY_RETRY_AFTER_S,
+        )
+
+
+def install_busy(engine: Engine) -> None:
+    """Make `engine` raise Busy for a busy database (once, however often called)."""
+    if not sa.event.contains(engine, "handle_error", raise_busy):
+        sa.event.listen(engine, "handle_error", raise_busy)
 
 
 def where(errors: Sequence[ErrorItem]) -> str:
@@ -125,6 +188,8 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def install(app: FastAPI) -> None:
+    install_busy(app.state.engine)
+
     @app.exception_handler(CivicMapError)
     async def domain_error(_: Request, exc: CivicMapError) -> ProblemResponse:
         return problem(

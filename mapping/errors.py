@@ -68,6 +68,19 @@ class RateLimited(CivicMapError):
         self.retry_after = retry_after
 
 
+class Busy(CivicMapError):
+    """The database was too busy to do the work: another connection held a lock for longer than
+    the wait, or the work was rolled back as a serialization failure or a deadlock. The
+    transaction that met it was rolled back; the same request, sent again after `retry_after`
+    seconds, may well succeed."""
+
+    title = "Service busy"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class TooLarge(InvalidInput):
     """Content over a size cap (bytes or pixels)."""
 
