@@ -9,7 +9,9 @@ import sys
 
 import click
 
+from mapping.areas.index import AreaIndexCache
 from mapping.cli.main import main
+from mapping.reports import ingest
 from mapping.settings import Settings
 from mapping.storage import make_engine
 from mapping.storage import migrate as migrations
@@ -32,6 +34,12 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     elif revision != migrations.head_revision():
         click.echo(f"the schema is at {revision}: run `civicmap db upgrade` first", err=True)
         sys.exit(1)
+    if ingest.republish_if_needed(
+        engine, AreaIndexCache(engine).current(), settings.public_h3_resolution
+    ):
+        click.echo(
+            f"reports placed for the public at H3 resolution {settings.public_h3_resolution}"
+        )
     engine.dispose()
     uvicorn.run(
         "api.app:create_app",

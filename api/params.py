@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from api.auth import PrincipalDep
+from api.auth import PrincipalDep, ViewDep
 from mapping.errors import InvalidQuery
 from mapping.keys import Principal
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
@@ -130,6 +130,7 @@ class Filters:
 
 def report_filters(
     principal: PrincipalDep,
+    view: ViewDep,
     bbox: BboxParam = None,
     kind: Kind | None = None,
     category: str | None = None,
@@ -148,6 +149,7 @@ def report_filters(
         until=parse_time("until", until),
         area=area,
         campaign=campaign,
+        placement=view.placement,
     )
     given = {
         "bbox": bbox,

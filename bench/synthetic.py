@@ -38,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mapping import hexgrid
 from mapping.areas.index import AreaIndex
+from mapping.disclosure.publish import public_place
 from mapping.errors import InvalidInput
 from mapping.reports.rows import Limits, client_id_for, place_in_areas, to_row, validate_feature
 from mapping.storage import dialect
@@ -318,7 +319,8 @@ def to_rows(
         rows.append(
             to_row(report, client_id=cid, received_at=now, limits=limits, submitter=submitter)
         )
-    place_in_areas(rows, [f["geometry"]["coordinates"] for f in feats], index)
+    points = [f["geometry"]["coordinates"] for f in feats]
+    place_in_areas(rows, points, index, public_resolution=limits.public_resolution)
     return rows
 
 
@@ -334,6 +336,7 @@ def copies(
 ) -> Iterator[list[dict[str, Any]]]:
     """`count` copies of template rows in chunks, each at a new point (see the module's doc)."""
     rng = np.random.default_rng(seed)
+    resolution = Limits().public_resolution
     kind_of = np.array([KINDS.index(t["kind"]) for t in templates])
     names, shares = zip(*(statuses or {"pending": 1.0}).items(), strict=True)
     for start in range(0, count, chunk):
@@ -343,19 +346,28 @@ def copies(
         lons, lats = [p[0] for p in xy], [p[1] for p in xy]
         cells = hexgrid.cells_at(lons, lats)
         ids, client_ids = rng.bytes(16 * n), rng.bytes(16 * n)
+        record_keys = rng.integers(0, 256, size=n)
         status = rng.choice(len(names), size=n, p=shares).tolist() if statuses else None
         rows = []
         for i, t in enumerate(pick.tolist()):
             row = dict(templates[t])
             row["id"] = uuid.UUID(bytes=ids[16 * i : 16 * i + 16], version=4)
             row["client_id"] = uuid.UUID(bytes=client_ids[16 * i : 16 * i + 16], version=4)
-            row["geom"] = dialect.point_ewkt(lons[i], lats[i])
-            row["h3"] = cells[i]
+            row["geom"] = row["public_geom"] = dialect.point_ewkt(lons[i], lats[i])
+            row["h3"] = row["public_h3"] = cells[i]
+            row["record_key"] = int(record_keys[i])
+            if row["sensitive"]:
+                public = public_place(
+                    lons[i], lats[i], row["observed_at"], sensitive=True, resolution=resolution
+                )
+                row["public_geom"] = dialect.point_ewkt(public.lon, public.lat)
+                row["public_h3"] = public.h3
+                row["public_observed_at"] = public.observed_at
             row["quality"] = [q for q in row["quality"] if q != "outside_areas"]
             if status is not None:
                 row["status"] = names[status[i]]
             rows.append(row)
-        place_in_areas(rows, xy, index)
+        place_in_areas(rows, xy, index, public_resolution=resolution)
         yield rows
 
 

@@ -213,6 +213,7 @@ class Settings(BaseSettings):
                 duplicate_window_s=self.duplicate_window_hours * 3600,
                 burst_reports=self.burst_reports,
                 burst_window_s=self.burst_window_s,
+                public_resolution=self.public_h3_resolution,
             ),
             effort=EffortLimits(
                 resolution=self.effort_h3_resolution,

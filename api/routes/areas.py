@@ -14,7 +14,6 @@ from mapping.analysis import aggregate, indicators
 from mapping.disclosure.publish import area_feature
 from mapping.errors import NotFound
 from mapping.storage import areas as area_store
-from mapping.storage.tables import reports
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 
@@ -56,7 +55,7 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         if area is None:
             raise NotFound(f"There is no area with code {code!r}; see GET /api/v1/areas.")
         query = filters.query
-        unit = aggregate.tally_units(conn, reports.c[f"area_{area['level']}"], query).get(code)
+        unit = aggregate.tally_units(conn, query.placement.area(area["level"]), query).get(code)
         table = indicators.area_indicators(
             conn, query, level=area["level"], threshold=settings.suppression_threshold, code=code
         )

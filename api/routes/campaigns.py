@@ -85,5 +85,6 @@ def read_campaign(
             resolution=resolution,
             threshold=settings.suppression_threshold,
             effort_resolution=settings.effort_h3_resolution,
+            public_resolution=settings.public_h3_resolution,
         )
     return FastJSONResponse({**campaigns.campaign_doc(row, now=now), "progress": progress})

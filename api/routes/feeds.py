@@ -39,7 +39,6 @@ def read_area_feed(
         filters.query,
         area=code,
         limit=limit,
-        generalise_to=None if view.exact_locations else view.public_resolution,
     )
     with engine.connect() as conn:
         area = area_store.get_area(conn, code)

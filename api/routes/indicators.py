@@ -39,7 +39,7 @@ def read_indicators(
         filters={**filters.applied, "level": level},
         suppression_threshold=settings.suppression_threshold,
         license=settings.data_license,
-        method=indicators.METHOD,
+        method=indicators.method(settings.suppression_threshold),
     )
     if (f or format) == "csv":
         out = io.StringIO()

@@ -43,6 +43,9 @@ from mapping.storage import report_pages
 from mapping.storage import reports as store
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
 
+# Open311 clients are the public, whatever key they send.
+_PUBLIC = View().placement
+
 log = logging.getLogger("civicmap.open311")
 Fmt = Annotated[Literal["json", "xml"], Path(description="json or xml")]
 XML_MEDIA = "text/xml; charset=utf-8"
@@ -195,7 +198,7 @@ def _by_ids(conn: Connection, ids: str) -> list[RowMapping]:
     rows = []
     for text in ids.split(",")[: open311.MAX_REQUESTS]:
         try:
-            row = store.get_report(conn, uuid.UUID(text.strip()))
+            row = store.get_report(conn, uuid.UUID(text.strip()), placement=_PUBLIC)
         except ValueError:
             continue
         if row is not None and row["status"] in PUBLIC_STATUSES:
@@ -218,6 +221,7 @@ def _search(
         since=since,
         until=until,
         limit=open311.MAX_REQUESTS,
+        placement=_PUBLIC,
     )
     wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else []
     if not wanted:
@@ -341,7 +345,7 @@ def read_token(token: str, fmt: Fmt, engine: EngineDep) -> Response:
     except ValueError:
         raise missing from None
     with engine.connect() as conn:
-        row = store.get_by_client_id(conn, client_id)
+        row = store.get_by_client_id(conn, client_id, _PUBLIC)
     if row is None or row["status"] not in PUBLIC_STATUSES:
         raise missing
     return render(fmt, "service_requests", [{"service_request_id": str(row["id"]), "token": token}])

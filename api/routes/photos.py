@@ -93,7 +93,7 @@ def _serve(
     except ValueError:
         raise missing from None
     with engine.connect() as conn:
-        row = report_store.get_report(conn, key)
+        row = report_store.get_report(conn, key, placement=View().placement)
         photo = photo_store.get_photo(conn, key, n) if row is not None else None
     if row is None or photo is None:
         raise missing

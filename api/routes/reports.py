@@ -17,7 +17,7 @@ from api.body import read_json
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
-from mapping.disclosure.publish import report_feature, rfc3339
+from mapping.disclosure.publish import View, report_feature, rfc3339
 from mapping.errors import NotFound
 from mapping.export.reports import ReportPages
 from mapping.keys import Principal
@@ -140,7 +140,6 @@ def list_reports(
         filters.query,
         limit=size,
         after=params.decode_cursor(cursor),
-        generalise_to=None if view.exact_locations else view.public_resolution,
     )
     applied: dict[str, Any] = dict(filters.applied)
     features: Iterable[dict[str, Any]]
@@ -167,15 +166,16 @@ def list_reports(
     )
 
 
-def _visible(engine: EngineDep, report_id: str, principal: Principal) -> RowMapping:
-    """The report, if `principal` may see it; otherwise the same 404 as for no report at all."""
+def _visible(engine: EngineDep, report_id: str, principal: Principal, view: View) -> RowMapping:
+    """The report as `view` sees it, if `principal` may; otherwise the same 404 as for no
+    report at all."""
     missing = NotFound(f"There is no public report with id {report_id!r}.")
     try:
         key = uuid.UUID(report_id)
     except ValueError:
         raise missing from None
     with engine.connect() as conn:
-        row = store.get_report(conn, key)
+        row = store.get_report(conn, key, placement=view.placement)
     if row is None:
         raise missing
     if row["status"] not in store.PUBLIC_STATUSES and not principal.may("see_hidden"):
@@ -192,7 +192,7 @@ def _visible(engine: EngineDep, report_id: str, principal: Principal) -> RowMapp
 def read_report(
     report_id: str, engine: EngineDep, principal: PrincipalDep, view: ViewDep
 ) -> Response:
-    return GeoJSONResponse(report_feature(_visible(engine, report_id, principal), view))
+    return GeoJSONResponse(report_feature(_visible(engine, report_id, principal, view), view))
 
 
 @router.patch(
@@ -211,10 +211,10 @@ async def moderate_report(
     view: ViewDep,
     principal: Annotated[Principal, requires("moderate")],
 ) -> Response:
-    row = _visible(engine, report_id, principal)
+    row = _visible(engine, report_id, principal, view)
     change = moderation.parse_change(await read_json(request))
     updated = await run_in_threadpool(
-        moderation.moderate, engine, row["id"], change, actor=principal
+        moderation.moderate, engine, row["id"], change, actor=principal, placement=view.placement
     )
     return GeoJSONResponse(report_feature(updated, view))
 
@@ -225,9 +225,12 @@ async def moderate_report(
     openapi_extra=role_doc("moderate"),
 )
 def read_audit(
-    report_id: str, engine: EngineDep, principal: Annotated[Principal, requires("moderate")]
+    report_id: str,
+    engine: EngineDep,
+    view: ViewDep,
+    principal: Annotated[Principal, requires("moderate")],
 ) -> Any:
-    row = _visible(engine, report_id, principal)
+    row = _visible(engine, report_id, principal, view)
     with engine.connect() as conn:
         entries = trust_store.audit_of(conn, row["id"])
     return FastJSONResponse(

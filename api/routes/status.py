@@ -23,6 +23,7 @@ from mapping.errors import NotFound
 from mapping.reports.rows import hash_secret
 from mapping.storage import areas as area_store
 from mapping.storage import reports as store
+from mapping.storage.tables import AREA_LEVELS
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -52,10 +53,11 @@ def read_report_status(
         raise missing from None
     threshold = settings.suppression_threshold
     with engine.connect() as conn:
-        row = store.get_report(conn, key)
+        # The receipt is a bearer token: its holder sees the report as the public does.
+        row = store.get_report(conn, key, placement=View().placement)
         if row is None or not _matches(row, receipt):
             raise missing
-        codes = [row[c.name] for c in store.area_columns() if row[c.name] is not None]
+        codes = [row[f"area_{level}"] for level in AREA_LEVELS if row[f"area_{level}"]]
         found = [a for a in (area_store.get_area(conn, code) for code in codes) if a]
         areas = [overview.area_figures(conn, a, threshold=threshold) for a in found]
     body = {

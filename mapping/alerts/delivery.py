@@ -6,25 +6,32 @@ UPDATE, so a delivery is attempted by one worker at a time, and one whose worker
 up again when its lease runs out. Delivery is at least once; receivers dedupe by the
 `X-CivicMap-Delivery` id. Failed attempts wait `base * 2**(attempts-1)` seconds (capped)
 before the next, until the attempts run out.
+
+Each attempt resolves the receiver's host once, checks every address (webhooks.check_target)
+and connects to a checked address, never looking the name up again; the Host header, and for
+https the SNI and the certificate check, are still the URL's host.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy.engine import Engine
 
-from mapping.alerts.webhooks import SIGNATURE_HEADER, refused_target, signature
+from mapping.alerts.webhooks import SIGNATURE_HEADER, Target, check_target, signature
 from mapping.disclosure.publish import View, report_feature, rfc3339
 from mapping.storage import reports as report_store
 from mapping.storage import webhooks as store
@@ -32,7 +39,8 @@ from mapping.storage.reports import PUBLIC_STATUSES
 
 log = logging.getLogger("civicmap.webhooks")
 
-# What a sender answers: the HTTP status; it raises OSError when no answer came.
+# What a sender answers: the HTTP status; it raises OSError when no answer came. A worker given
+# one (a test's) calls it with the URL once the URL's host passed its check.
 Sender = Callable[[str, bytes, Mapping[str, str], float], int]
 LOG_ENTRIES = 20
 
@@ -71,25 +79,57 @@ class DeliveryPolicy:
         return float(min(self.backoff_base_s * 2 ** max(attempts - 1, 0), self.backoff_max_s))
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: following it would re-send the body elsewhere."""
+def _connect(target: Target, timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of `target`'s checked addresses that takes one; no name is
+    looked up here."""
+    failure: OSError = OSError(f"{target.host} has no address to connect to")
+    for family, sockaddr in target.addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            failure = exc
+            continue
+        return sock
+    raise failure
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+
+class _PinnedConnection(http.client.HTTPConnection):
+    """HTTP(S) to `target.host` over a connection to one of its checked addresses: the Host
+    header is the host's, and TLS sends it as SNI and verifies the certificate against it."""
+
+    def __init__(self, target: Target, timeout: float, tls: ssl.SSLContext | None) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.target, self.tls = target, tls
+        # The Host header leaves out the scheme's own port.
+        self.default_port = 80 if tls is None else 443
+
+    def connect(self) -> None:
+        sock = _connect(self.target, self.timeout)
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        self.sock = sock
 
 
-_opener = urllib.request.build_opener(_NoRedirects())
-
-
-def http_post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """POST `body` to `url`; the status code (any, 2xx or not). OSError when none came."""
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+def http_post(
+    url: str, body: bytes, headers: Mapping[str, str], timeout: float, *, target: Target
+) -> int:
+    """POST `body` to `url` through one of `target`'s checked addresses; the status code (any,
+    2xx or not: a redirect is an answer, not followed, lest the body go elsewhere). OSError when
+    none came."""
+    parts = urlsplit(url)
+    tls = ssl.create_default_context() if parts.scheme == "https" else None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn = _PinnedConnection(target, timeout, tls)
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return int(exc.code)
+        conn.request("POST", path, body=body, headers=dict(headers))
+        return int(conn.getresponse().status)
+    except http.client.HTTPException as exc:  # an answer that is not HTTP
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        conn.close()
 
 
 def now_utc() -> datetime:
@@ -104,7 +144,7 @@ class DeliveryWorker:
         engine: Engine,
         policy: DeliveryPolicy,
         *,
-        send: Sender = http_post,
+        send: Sender | None = None,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.engine, self.policy, self.send, self.clock = engine, policy, send, clock
@@ -138,7 +178,9 @@ class DeliveryWorker:
             return Outcome("released")  # stopping: hand it back untried
         with self.engine.connect() as conn:
             hook = store.get_webhook(conn, delivery["webhook_id"])
-            report = report_store.get_report(conn, delivery["report_id"])
+            report = report_store.get_report(
+                conn, delivery["report_id"], placement=View().placement
+            )
         if hook is None:
             return None
         if delivery["attempts"] > self.policy.max_attempts:
@@ -155,11 +197,13 @@ class DeliveryWorker:
             "X-CivicMap-Attempt": str(delivery["attempts"]),
             SIGNATURE_HEADER: signature(hook["secret"], body),
         }
-        if reason := refused_target(hook["url"], self.policy.allowed_hosts):
-            return Outcome("retry", error=f"refused: {reason}"[:500])
+        target = check_target(hook["url"], self.policy.allowed_hosts)
+        if target.refused:
+            return Outcome("retry", error=f"refused: {target.refused}"[:500])
+        send = self.send or partial(http_post, target=target)
         started = time.monotonic()
         try:
-            code: int | None = self.send(hook["url"], body, headers, self.policy.timeout_s)
+            code: int | None = send(hook["url"], body, headers, self.policy.timeout_s)
             error = None if code is not None and 200 <= code < 300 else f"answered HTTP {code}"
         except (OSError, ValueError) as exc:
             code, error = None, f"{type(exc).__name__}: {exc}"[:500]

@@ -15,6 +15,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -66,32 +67,53 @@ class WebhookCreate(BaseModel):
         return value
 
 
-def refused_target(url: str, allowed_hosts: Collection[str] = ()) -> str | None:
-    """Why `url` may not receive webhooks, or None when it may.
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A webhook URL's host, resolved once and checked: the addresses a delivery may connect
+    to (each a socket family and address), or why it may not connect at all."""
+
+    host: str
+    port: int
+    addresses: tuple[tuple[socket.AddressFamily, tuple[Any, ...]], ...] = ()
+    refused: str | None = None
+
+
+def check_target(url: str, allowed_hosts: Collection[str] = ()) -> Target:
+    """Resolve `url`'s host once and check every address it gave.
 
     A webhook makes this server send requests where a client says: to the machine itself, its
     private network or a cloud's metadata address, that would be a way in. So the host must
-    resolve to public addresses only, unless the operator names it in `allowed_hosts`. It is
-    asked when a webhook is made and again before each delivery, since a name can be pointed
-    elsewhere after it was checked.
+    resolve to public addresses only, unless the operator names it in `allowed_hosts`. A
+    delivery connects to these very addresses (mapping.alerts.delivery): a name that answers
+    otherwise when asked again (DNS rebinding) cannot send it elsewhere.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if host in allowed_hosts:
-        return None
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return f"{host} cannot be resolved to an address"
-    for *_, sockaddr in found:
+        return Target(host, port, refused=f"{host} cannot be resolved to an address")
+    addresses = tuple((family, sockaddr) for family, _, _, _, sockaddr in found)
+    if host in allowed_hosts:
+        return Target(host, port, addresses)
+    for _, sockaddr in addresses:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         if not address.is_global or address.is_multicast:
-            return (
+            reason = (
                 f"{host} resolves to {address}, which is not a public address (loopback, "
                 "private, link-local, multicast or reserved); an operator may allow the host"
             )
-    return None
+            return Target(host, port, refused=reason)
+    return Target(host, port, addresses)
+
+
+def refused_target(url: str, allowed_hosts: Collection[str] = ()) -> str | None:
+    """Why `url` may not receive webhooks, or None when it may (check_target). A host the
+    operator allows is taken without resolving it: it may not resolve until it is used."""
+    if (urlsplit(url).hostname or "").lower() in allowed_hosts:
+        return None
+    return check_target(url).refused
 
 
 def create_webhook(
@@ -139,13 +161,16 @@ def webhook_doc(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def matches(webhook_filter: Mapping[Any, Any], report: Mapping[Any, Any]) -> bool:
-    """Whether a report row (stored, or about to be) passes a webhook's filter."""
+    """Whether a report passes a webhook's filter, by its public areas: a row about to be
+    stored carries them as `public_area_N`, a row read with the public placement as `area_N`.
+    (A subscriber must not learn which side of a border a sensitive report's point is.)"""
     for member in ("kind", "category", "campaign"):
         wanted = webhook_filter.get(member)
         if wanted is not None and report.get(member) != wanted:
             return False
     area = webhook_filter.get("area")
-    return area is None or any(report.get(f"area_{level}") == area for level in AREA_LEVELS)
+    prefix = "public_area_" if "public_area_0" in report else "area_"
+    return area is None or any(report.get(f"{prefix}{level}") == area for level in AREA_LEVELS)
 
 
 def enqueue_reports(

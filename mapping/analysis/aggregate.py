@@ -8,8 +8,9 @@ area code (decided at ingest). Polygons are built only for the units in the answ
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,11 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
-from mapping.disclosure.suppress import protect_tree
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
 from mapping.storage import effort as effort_store
-from mapping.storage.reports import ReportQuery, report_filters, widened
+from mapping.storage.reports import ReportQuery, report_filters
 from mapping.storage.tables import effort_cells, reports
 from mapping.taxonomy import KINDS
 
@@ -126,38 +126,39 @@ def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -
 
 
 def summarise(unit: Unit, *, threshold: int, kinds: Iterable[str] = KINDS) -> dict[str, Any]:
-    """A unit's published properties: counts, by_category, indicators, all suppressed as needed."""
-    parts: dict[Hashable, dict[Hashable, int]] = {
-        kind: {cat: t.reports for cat, t in cats.items()}
-        for kind, cats in unit.by_kind_category.items()
+    """A unit's published properties: counts, by_category and the indicators of each kind.
+
+    Counts of public reports are exact: anyone can count the public reports in a hexagon or
+    area, so hiding them protects nothing (and differencing them recovers only what the
+    listing shows). An indicator is null where its n is below `threshold`: that is a
+    precision rule, not a privacy one, and a share comes with its Wilson interval.
+    """
+    by_category = {
+        kind: {cat: t.reports for cat, t in sorted(cats.items())}
+        for kind, cats in sorted(unit.by_kind_category.items())
     }
-    total = unit.reports
-    hidden_total, hidden_kinds, hidden_cats = protect_tree(total, parts, threshold)
     out: dict[str, Any] = {
-        "reports": None if hidden_total else total,
-        "suppressed": hidden_total,
+        "reports": unit.reports,
+        "suppressed": False,
         # By kind first: some category codes (sanitation, other) are used by two kinds.
-        "by_category": {
-            kind: {
-                cat: None if (kind, cat) in hidden_cats else count
-                for cat, count in sorted(cats.items())
-            }
-            for kind, cats in sorted(parts.items())
-        },
+        "by_category": by_category,
     }
     for kind in kinds:
         tally = unit.kind_total(kind)
-        hidden = hidden_total or kind in hidden_kinds
-        out[KIND_COUNT[kind]] = None if hidden else tally.reports
-        out.update(indicators(kind, tally, threshold=threshold, hidden=hidden))
+        out[KIND_COUNT[kind]] = tally.reports
+        out.update(indicators(kind, tally, min_n=threshold))
     if unit.effort is not None:
         out.update(effort_figures(unit.effort, out["reports"], threshold=threshold))
     return out
 
 
 def effort_figures(visits: int, reports: int | None, *, threshold: int) -> dict[str, Any]:
-    """`effort` (visits), suppressed like a count, and `reports_per_visit`, null unless both
-    its parts are published (so neither can be worked back from it)."""
+    """`effort` (visits), hidden below the threshold, and `reports_per_visit`, null unless
+    both its parts are published (so neither can be worked back from it).
+
+    Unlike report counts, visits are not public one by one (a walk's path is never
+    published), so a handful of them could trace one observer: those stay hidden.
+    """
     hidden = 0 < visits < threshold
     ratio = None
     if not hidden and visits and reports is not None:
@@ -169,27 +170,43 @@ def effort_figures(visits: int, reports: int | None, *, threshold: int) -> dict[
     }
 
 
-def indicators(kind: str, t: Tally, *, threshold: int, hidden: bool = False) -> dict[str, Any]:
-    """The indicators of `kind` from a tally; null where their n is below the threshold."""
+def wilson(successes: int, n: int, z: float = 1.959964) -> list[float] | None:
+    """The Wilson score interval of a share (95% by default), as [low, high]; None for n = 0.
+
+    Closed form (Wilson 1927), as scipy's binomtest(...).proportion_ci(method="wilson")
+    gives it, at a fraction of the cost per hexagon.
+    """
+    if n <= 0:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+def indicators(kind: str, t: Tally, *, min_n: int) -> dict[str, Any]:
+    """The indicators of `kind` from a tally; null where their n is below `min_n` (too few
+    for a figure worth reading)."""
     if kind == "service":
-        ok = not hidden and t.rated >= threshold
+        ok = t.rated >= min_n and t.rated > 0
         return {
-            "rated": t.rated if ok else None,
+            "rated": t.rated,
             "satisfied_share": round(t.satisfied / t.rated, 4) if ok else None,
+            "satisfied_share_ci": wilson(t.satisfied, t.rated) if ok else None,
             "mean_satisfaction": round(t.satisfaction_sum / t.rated, 3) if ok else None,
         }
     if kind == "litter":
-        ok = not hidden and t.reports >= threshold and t.surveyed_m > 0
+        ok = t.reports >= min_n and t.surveyed_m > 0
         return {
-            "items": t.items if ok else None,
-            "surveyed_m": round(t.surveyed_m, 1) if ok else None,
+            "items": t.items,
+            "surveyed_m": round(t.surveyed_m, 1),
             "items_per_100m": round(100 * t.items / t.surveyed_m, 2) if ok else None,
             "plastic_share": round(t.plastic / t.items, 4) if ok and t.items else None,
         }
-    ok = not hidden and t.reports >= threshold
+    ok = t.reports >= min_n and t.reports > 0
     return {
         "mean_severity": round(t.severity_sum / t.reports, 3) if ok else None,
-        "people_affected": t.people_affected if ok else None,
+        "people_affected": t.people_affected,
     }
 
 
@@ -208,16 +225,21 @@ def hexes(
     reports count only at resolutions no finer than the public one.
     """
     method = (
-        f"Reports grouped by the resolution-{resolution} H3 ancestor of their resolution-15 "
-        f"cell; counts below {threshold} suppressed, and further counts hidden so no total "
-        "minus its parts reveals them."
+        f"Public reports grouped by the resolution-{resolution} H3 ancestor of their public "
+        "resolution-15 cell; counts exact, as the public reports show them; indicators null "
+        f"below n = {threshold} (a precision rule), shares with a 95% Wilson interval."
     )
     boxes = q.boxes
     query = replace(q, boxes=widened(boxes, resolution) if boxes else ())
     if resolution > public_resolution:
         query = replace(query, include_sensitive=False)
-        method += f" Sensitive reports are counted only at resolutions up to {public_resolution}."
-    units = tally_units(conn, hexgrid.sql_parent(reports.c.h3, resolution), query)
+        method += (
+            f" Sensitive reports count only at resolutions up to {public_resolution}, "
+            "in their public cell."
+        )
+    else:
+        method += " A sensitive report counts in its public cell."
+    units = tally_units(conn, hexgrid.sql_parent(q.placement.h3_column, resolution), query)
     method += _tally_hex_effort(conn, units, q, resolution=resolution)
     cells = list(units)
     if boxes:
@@ -269,6 +291,27 @@ def _tally_hex_effort(
     )
 
 
+def widened(
+    boxes: Sequence[tuple[float, float, float, float]], resolution: int
+) -> list[tuple[float, float, float, float]]:
+    """Boxes grown by more than the distance from any point to its hexagon's centre, so that
+    they select every report of each hexagon whose centre lies in the box."""
+    margin = 3 * hexgrid.edge_length_km(resolution) / 111.0
+    grown = []
+    for x0, y0, x1, y1 in boxes:
+        lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
+        lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
+        grown.append(
+            (
+                max(x0 - lon_margin, -180),
+                max(y0 - margin, -90),
+                min(x1 + lon_margin, 180),
+                min(y1 + margin, 90),
+            )
+        )
+    return grown
+
+
 def _centre_in(cell: int, boxes: Iterable[tuple[float, float, float, float]]) -> bool:
     lon, lat = hexgrid.centre(cell)
     return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
@@ -288,7 +331,7 @@ def areas(
             f"No areas of level {level} are stored; import them with `civicmap areas import`.",
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
-    units = tally_units(conn, reports.c[f"area_{level}"], replace(q, boxes=()))
+    units = tally_units(conn, q.placement.area(level), replace(q, boxes=()))
     tally_effort(conn, units, effort_cells.c[f"area_{level}"], replace(q, boxes=()))
     window = shapely.union_all([shapely.box(*b) for b in q.boxes]) if q.boxes else None
     kinds = [q.kind] if q.kind else list(KINDS)
@@ -309,8 +352,10 @@ def areas(
             {"type": "Feature", "id": area["code"], "geometry": geometry, "properties": props}
         )
     method = (
-        f"Reports grouped by the level-{level} area that holds them (decided at submission); "
-        f"counts below {threshold} suppressed, and further counts hidden so no total minus its "
-        "parts reveals them. Effort: distinct observer visits that touched the area."
+        f"Public reports grouped by the level-{level} area that holds their public position "
+        "(decided at submission; a sensitive report's is its public cell's centre); counts "
+        f"exact; indicators null below n = {threshold} (a precision rule), shares with a 95% "
+        "Wilson interval. Effort: distinct observer visits that touched the area, hidden "
+        f"below {threshold}."
     )
     return features, method

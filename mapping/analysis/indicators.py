@@ -5,8 +5,10 @@
   disability of the reporter.
 - SDG 14.1.1 (beach litter): items per 100 m of surveyed coastline, and the plastic share.
 
-Each figure comes with its n; figures with n below the threshold are suppressed, and within each
-breakdown more are hidden where the published total would otherwise give them away.
+Each figure comes with its n. The 16.6.2 counts are of people (contributors), broken down by
+what they said of themselves, so each is published through the cell key method
+(mapping.disclosure.cellkey): the same ratings always give the same noisy count, and two answers
+that differ by one person differ by noise. The 14.1.1 figures add up public measures, exactly.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mapping.disclosure.suppress import protect
+from mapping import hexgrid
+from mapping.analysis.aggregate import wilson
+from mapping.disclosure import cellkey
+from mapping.disclosure.publish import utc
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
 from mapping.storage.reports import ReportQuery, report_filters
@@ -27,50 +33,105 @@ from mapping.storage.tables import reports
 
 NOT_STATED = "not_stated"
 DIMENSIONS = ("category", "sex", "age_group", "disability")
+# A "service point" for the one-rating-per-contributor rule: the category and the resolution-10
+# H3 cell (about 66 m across) of the rating's public position.
+SERVICE_POINT_RESOLUTION = 10
 METHOD = (
-    "SDG 16.6.2: share of service ratings of 3 or 4 on the 1-4 scale, by category and by the "
-    "reporter's sex, age group and disability ('not_stated' where not given). SDG 14.1.1: "
-    "litter items per 100 m surveyed, and the share of plastic items. Figures with n below "
-    "the threshold are suppressed, with more hidden in a breakdown where its total would "
-    "reveal them."
+    "SDG 16.6.2: share of ratings of 3 or 4 on the 1-4 scale, by category and by the "
+    "reporter's sex, age group and disability ('not_stated' where not given), counting one "
+    "rating per contributor and service point (the latest) in the whole calendar months the "
+    "query covers. SDG 14.1.1: litter items per 100 m surveyed, and the share of plastic "
+    "items, exact. "
 )
 
 
+def whole_months(q: ReportQuery) -> ReportQuery:
+    """`q` with `since` moved back and `until` forward to the first instant of a month, so
+    that two queries whose times differ inside one month select the same ratings (differencing
+    them gives nothing)."""
+
+    def floor(t: datetime) -> datetime:
+        return utc(t).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+    until = None
+    if q.until is not None:
+        until = floor(q.until)
+        if until < utc(q.until):
+            until = (until + timedelta(days=32)).replace(day=1)
+    return replace(q, since=floor(q.since) if q.since else None, until=until)
+
+
+# Per group: [contributors, satisfied, key sum of the contributors, key sum of the satisfied].
+Cell = list[int]
+
+
 def _ratings(conn: Connection, q: ReportQuery, level: int) -> dict[str, dict[str, Any]]:
-    area = reports.c[f"area_{level}"]
+    """area -> dimension -> group -> Cell, over one rating per contributor and service point."""
+    c = reports.c
+    contributor = sa.func.coalesce(c.submitter, sa.cast(c.seq, sa.String))
+    point = hexgrid.sql_parent(q.placement.h3_column, SERVICE_POINT_RESOLUTION)
+    latest = (
+        sa.func.row_number()
+        .over(
+            partition_by=(contributor, c.category, point),
+            order_by=(q.placement.observed_column.desc(), c.seq.desc()),
+        )
+        .label("latest")
+    )
     disability = sa.case(
-        (reports.c.reporter_disability.is_(True), "yes"),
-        (reports.c.reporter_disability.is_(False), "no"),
+        (c.reporter_disability.is_(True), "yes"),
+        (c.reporter_disability.is_(False), "no"),
         else_=NOT_STATED,
     )
-    query = (
+    satisfied = sa.case((c.satisfaction >= 3, 1), else_=0)
+    ratings = (
         sa.select(
-            area.label("area"),
-            reports.c.category,
-            sa.func.coalesce(reports.c.reporter_sex, NOT_STATED).label("sex"),
-            sa.func.coalesce(reports.c.reporter_age_group, NOT_STATED).label("age_group"),
+            q.placement.area(level).label("area"),
+            c.category,
+            sa.func.coalesce(c.reporter_sex, NOT_STATED).label("sex"),
+            sa.func.coalesce(c.reporter_age_group, NOT_STATED).label("age_group"),
             disability.label("disability"),
-            sa.func.count().label("n"),
-            sa.func.sum(sa.case((reports.c.satisfaction >= 3, 1), else_=0)).label("satisfied"),
+            satisfied.label("satisfied"),
+            sa.func.coalesce(c.record_key, 0).label("rkey"),
+            latest,
         )
         .where(*report_filters(conn, replace(q, kind="service")))
-        .where(area.is_not(None), reports.c.satisfaction.is_not(None))
-        .group_by(sa.text("1, 2, 3, 4, 5"))
+        .where(c.satisfaction.is_not(None))
+        .subquery()
     )
-    # area -> dimension -> group -> [n, satisfied]
+    r = ratings.c
+    query = (
+        sa.select(
+            r.area,
+            r.category,
+            r.sex,
+            r.age_group,
+            r.disability,
+            sa.func.count(),
+            sa.func.sum(r.satisfied),
+            sa.func.sum(r.rkey),
+            sa.func.sum(r.satisfied * r.rkey),
+        )
+        .where(r.latest == 1, r.area.is_not(None))
+        .group_by(r.area, r.category, r.sex, r.age_group, r.disability)
+    )
+    # area -> dimension -> group -> Cell; "all" -> "all" for the area's total
     out: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {d: defaultdict(lambda: [0, 0]) for d in DIMENSIONS}
+        lambda: {d: defaultdict(lambda: [0, 0, 0, 0]) for d in (*DIMENSIONS, "all")}
     )
-    for row in conn.execute(query):
-        for dimension in DIMENSIONS:
-            cell = out[row.area][dimension][getattr(row, dimension)]
-            cell[0] += row.n
-            cell[1] += row.satisfied or 0
+    for area, category, sex, age, dis, n, sat, keys, sat_keys in conn.execute(query):
+        groups = {"category": category, "sex": sex, "age_group": age, "disability": dis}
+        for dimension, group in (*groups.items(), ("all", "all")):
+            cell = out[area][dimension][group]
+            cell[0] += n
+            cell[1] += int(sat or 0)
+            cell[2] += int(keys or 0)
+            cell[3] += int(sat_keys or 0)
     return out
 
 
 def _litter(conn: Connection, q: ReportQuery, level: int) -> dict[str, tuple[int, float, int, int]]:
-    area = reports.c[f"area_{level}"]
+    area = q.placement.area(level)
     query = (
         sa.select(
             area,
@@ -88,59 +149,67 @@ def _litter(conn: Connection, q: ReportQuery, level: int) -> dict[str, tuple[int
     }
 
 
-def _share(n: int, satisfied: int, hidden: bool) -> dict[str, Any]:
-    if hidden:
-        return {"n": None, "satisfied_share": None, "suppressed": True}
-    return {"n": n, "satisfied_share": round(satisfied / n, 4) if n else None, "suppressed": False}
+def _share(cell: Cell, threshold: int) -> dict[str, Any]:
+    """A group's published figures: its contributors and satisfied contributors, each through
+    the cell key method; null (suppressed) where the perturbed n is below `threshold`."""
+    n = cellkey.protect(cell[0], cell[2], threshold)
+    if n is None:
+        return {"n": None, "satisfied_share": None, "satisfied_share_ci": None, "suppressed": True}
+    satisfied = min(cellkey.perturb(cell[1], cell[3]), n)
+    return {
+        "n": n,
+        "satisfied_share": round(satisfied / n, 4) if n else None,
+        "satisfied_share_ci": wilson(satisfied, n),
+        "suppressed": False,
+    }
 
 
 def _satisfaction(groups: dict[str, Any], threshold: int) -> dict[str, Any]:
-    total_n = sum(n for n, _ in groups["sex"].values())
-    total_sat = sum(s for _, s in groups["sex"].values())
-    hidden_total = 0 < total_n < threshold
-    out = _share(total_n, total_sat, hidden_total)
+    out = _share(groups["all"].get("all", [0, 0, 0, 0]), threshold)
     for dimension in DIMENSIONS:
-        counts = {g: n for g, (n, _) in groups[dimension].items()}
-        hidden = set(counts) if hidden_total else protect(counts, threshold)
         out[f"by_{dimension}"] = {
-            g: _share(n, s, g in hidden) for g, (n, s) in sorted(groups[dimension].items())
+            group: _share(cell, threshold) for group, cell in sorted(groups[dimension].items())
         }
     return out
 
 
 def _litter_figures(figures: tuple[int, float, int, int] | None, threshold: int) -> dict[str, Any]:
+    """Surveys, metres and items are public report by report, so they are exact; the ratios
+    are null below `threshold` surveys, a precision rule."""
     n, surveyed, items, plastic = figures or (0, 0.0, 0, 0)
-    if 0 < n < threshold:
-        return {
-            "n": None,
-            "surveyed_m": None,
-            "items": None,
-            "items_per_100m": None,
-            "plastic_share": None,
-            "suppressed": True,
-        }
+    ok = n >= threshold
     return {
         "n": n,
         "surveyed_m": round(surveyed, 1),
         "items": items,
-        "items_per_100m": round(100 * items / surveyed, 2) if surveyed else None,
-        "plastic_share": round(plastic / items, 4) if items else None,
+        "items_per_100m": round(100 * items / surveyed, 2) if ok and surveyed else None,
+        "plastic_share": round(plastic / items, 4) if ok and items else None,
         "suppressed": False,
     }
+
+
+def method(threshold: int) -> str:
+    """The `method` line of an indicator answer."""
+    return METHOD + cellkey.method(threshold)
 
 
 def area_indicators(
     conn: Connection, q: ReportQuery, *, level: int, threshold: int, code: str | None = None
 ) -> list[dict[str, Any]]:
-    """For every area of `level` (or the one `code`), its SDG 16.6.2 and 14.1.1 figures."""
+    """For every area of `level` (or the one `code`), its SDG 16.6.2 and 14.1.1 figures.
+
+    The 16.6.2 figures count contributors, broken down by reporter details, so every n is
+    protected by the cell key method over whole calendar months (`whole_months`); the 14.1.1
+    figures are sums of public measures and are exact.
+    """
     listed = area_store.list_areas(conn, level=level)
     if not listed:
         raise InvalidQuery(
             f"No areas of level {level} are stored; import them with `civicmap areas import`.",
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
-    ratings, litter = _ratings(conn, q, level), _litter(conn, q, level)
-    empty: dict[str, Any] = {d: {} for d in DIMENSIONS}
+    ratings, litter = _ratings(conn, whole_months(q), level), _litter(conn, q, level)
+    empty: dict[str, Any] = {d: {} for d in (*DIMENSIONS, "all")}
     return [
         {
             "code": a["code"],

@@ -122,8 +122,8 @@ def _month_counts(
 ) -> dict[tuple[int, int], tuple[int, int, int]]:
     """(year, month) -> (reports, rated, satisfied). SQLAlchemy compiles `extract` for both
     backends (strftime on SQLite), so no dialect switch is needed."""
-    year = sa.extract("year", reports.c.observed_at)
-    month = sa.extract("month", reports.c.observed_at)
+    year = sa.extract("year", q.placement.observed_column)
+    month = sa.extract("month", q.placement.observed_column)
     satisfied = sa.func.sum(sa.case((reports.c.satisfaction >= 3, 1), else_=0))
     query = (
         sa.select(year, month, sa.func.count(), sa.func.count(reports.c.satisfaction), satisfied)

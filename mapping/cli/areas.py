@@ -101,7 +101,13 @@ def areas_assign(settings: Settings, batch_size: int) -> None:
     index = AreaIndexCache(engine).current()
     total = count_reports(engine)
     with click.progressbar(length=total, label="assigning reports", file=sys.stderr) as bar:
-        done = ingest.reassign_areas(engine, index, batch_size=batch_size, progress=bar.update)
+        done = ingest.reassign_areas(
+            engine,
+            index,
+            public_resolution=settings.public_h3_resolution,
+            batch_size=batch_size,
+            progress=bar.update,
+        )
     click.echo(f"{done} reports assigned to areas of levels {index.levels}")
     visits = effort.reassign_areas(engine, index)
     click.echo(f"{visits} effort visits assigned to areas")

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Engine
 
+from mapping.areas.index import AreaIndexCache
 from mapping.errors import CivicMapError
+from mapping.reports import ingest
 from mapping.settings import Settings
 from mapping.storage import make_engine
 from mapping.storage import migrate as migrations
@@ -32,6 +34,8 @@ def open_engine(settings: Settings) -> Engine:
     """The database engine, with the schema brought up to date first."""
     engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     migrations.upgrade(engine)
+    index = AreaIndexCache(engine).current()
+    ingest.republish_if_needed(engine, index, settings.public_h3_resolution)
     return engine
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mapping import hexgrid
-from mapping.storage.reports import PUBLIC_STATUSES
+from mapping.storage.reports import EXACT, PUBLIC, PUBLIC_STATUSES, Placement
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,41 @@ class View:
     public_resolution: int = 7
     exact_locations: bool = False
     moderation: bool = False
+
+    @property
+    def placement(self) -> Placement:
+        """The columns every query made for this view places reports by: the only place the
+        choice is made."""
+        return EXACT if self.exact_locations else PUBLIC
+
+
+@dataclass(frozen=True, slots=True)
+class PublicPlace:
+    """Where and when the public may know a report to be."""
+
+    lon: float
+    lat: float
+    h3: int
+    observed_at: datetime
+
+
+def public_place(
+    lon: float, lat: float, observed_at: datetime, *, sensitive: bool, resolution: int
+) -> PublicPlace:
+    """The public position, resolution-15 cell and observation time of a report, fixed at
+    ingest: the exact ones, except for a sensitive report, which is public only as the centre
+    of its cell at `resolution` (GBIF's generalisation to a grid, not jitter, so that no number
+    of answers averages towards the point) and on the day it was observed."""
+    if not sensitive:
+        return PublicPlace(lon, lat, hexgrid.cell_at(lon, lat), utc(observed_at))
+    centre_lon, centre_lat = hexgrid.centre(hexgrid.parent(hexgrid.cell_at(lon, lat), resolution))
+    day = utc(observed_at).replace(hour=0, minute=0, second=0, microsecond=0)
+    return PublicPlace(centre_lon, centre_lat, hexgrid.cell_at(centre_lon, centre_lat), day)
+
+
+# Quality flags that describe the exact point: the public does not see them on a sensitive
+# report, whose exact point it does not see either.
+EXACT_POINT_FLAGS = frozenset({"low_accuracy"})
 
 
 def utc(value: datetime) -> datetime:
@@ -38,7 +73,13 @@ def rfc3339(value: datetime) -> str:
 
 
 def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
-    """A stored report row as a GeoJSON Feature, as `view` may see it."""
+    """A stored report row, read with `view.placement`, as a GeoJSON Feature `view` may see.
+
+    A public row's position, cell, areas and time are its public ones already (storage read
+    them with the public placement). The position of a sensitive report is generalised here
+    once more all the same, which changes nothing for a public row (its centre's cell is its
+    cell) and keeps an exact row read by mistake from showing its point.
+    """
     cell, lon, lat = row["h3"], row["lon"], row["lat"]
     properties: dict[str, Any] = {
         "kind": row["kind"],
@@ -62,7 +103,9 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         lon, lat = hexgrid.centre(public_cell)
         properties["h3"] = hexgrid.to_str(public_cell)
         properties["accuracy_m"] = None
+        properties["quality"] = [f for f in row["quality"] if f not in EXACT_POINT_FLAGS]
         properties["location_generalised_to"] = f"h3 resolution {view.public_resolution}"
+        properties["duplicate_of"] = None
     if view.moderation:
         properties["client_id"] = str(row["client_id"])
         properties["status_note"] = row["status_note"]

@@ -32,7 +32,7 @@ from mapping.schemas import SLUG_PATTERN, Text
 from mapping.storage import areas as area_store
 from mapping.storage import campaigns as store
 from mapping.storage import effort as effort_store
-from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
+from mapping.storage.reports import PUBLIC, PUBLIC_STATUSES, ReportQuery
 from mapping.storage.tables import AREA_LEVELS, effort_cells, reports
 from mapping.taxonomy import Kind, category_codes
 
@@ -176,6 +176,7 @@ def progress(
     resolution: int,
     threshold: int,
     effort_resolution: int,
+    public_resolution: int,
 ) -> dict[str, Any]:
     """How far the campaign has come: its public reports, their distinct senders (by the
     submitter pseudonym), the hexagons at `resolution` with reports and with effort.
@@ -185,10 +186,15 @@ def progress(
     the reports, so below `threshold` it is null, like any small count.
     """
     c = reports.c
+    # Hexagons as the public reports show them: a sensitive report in its public cell, and
+    # only at resolutions no finer than the public one (as the hexagon aggregates count).
+    cell = hexgrid.sql_parent(PUBLIC.h3_column, resolution)
+    if resolution > public_resolution:
+        cell = sa.case((c.sensitive, sa.null()), else_=cell)
     query = sa.select(
         sa.func.count(),
         sa.func.count(sa.distinct(c.submitter)),
-        sa.func.count(sa.distinct(hexgrid.sql_parent(reports.c.h3, resolution))),
+        sa.func.count(sa.distinct(cell)),
     ).where(c.campaign == slug, c.status.in_(PUBLIC_STATUSES))
     count, contributors, hexes = conn.execute(query).one()
     visits = ReportQuery(campaign=slug)

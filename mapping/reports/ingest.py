@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from mapping.alerts import webhooks
 from mapping.areas.index import AreaIndex
+from mapping.disclosure.publish import public_place
 from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.photos.upload import PhotoUpload
 from mapping.reports import campaigns
@@ -34,6 +35,7 @@ from mapping.reports.rows import (
 )
 from mapping.reports.write import Submission, reused, same_submission, settle, write_once
 from mapping.schemas import ReportCollection
+from mapping.storage import dialect
 from mapping.storage import photos as photo_store
 from mapping.storage import reports as store
 
@@ -67,7 +69,12 @@ def submit_report(
     report = validate_feature(obj, limits=limits, now=now)
     client_id = client_id_for(report, idempotency_key)
     row = to_row(report, client_id=client_id, received_at=now, limits=limits, submitter=submitter)
-    place_in_areas([row], [(report.feature.lon, report.feature.lat)], areas)
+    place_in_areas(
+        [row],
+        [(report.feature.lon, report.feature.lat)],
+        areas,
+        public_resolution=limits.public_resolution,
+    )
     receipt = secrets.token_urlsafe(24)
     row["receipt_hash"] = hash_secret(receipt)
     if photos is not None:
@@ -163,7 +170,12 @@ def submit_batch(
         else:
             rows[row["client_id"]] = (index, row)
             points.append((report.feature.lon, report.feature.lat))
-    place_in_areas([row for _, row in rows.values()], points, areas)
+    place_in_areas(
+        [row for _, row in rows.values()],
+        points,
+        areas,
+        public_resolution=limits.public_resolution,
+    )
 
     with engine.begin() as conn:
         campaigns.flag_reports(conn, [row for _, row in rows.values()])
@@ -210,12 +222,14 @@ def client_id_reused(index: int) -> ErrorItem:
 
 def reassign_areas(
     engine: Engine,
-    index: AreaIndex,
+    index: AreaIndex | None,
     *,
+    public_resolution: int,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Decide again which areas hold every stored report (after boundaries changed).
+    """Place every stored report again: its areas, and its public columns at
+    `public_resolution` (after boundaries or that setting changed).
 
     Works through the reports in batches of `batch_size`, each in its own transaction, so it
     can run beside a live service; returns how many reports it placed.
@@ -226,15 +240,53 @@ def reassign_areas(
             batch = store.located_batch(conn, after=after, size=batch_size)
             if not batch:
                 return done
-            rows = []
-            for r in batch:
-                quality = [flag for flag in r["quality"] if flag != "outside_areas"]
-                row = {"seq": r["seq"], "quality": quality}
-                row.update({c.name: None for c in store.area_columns()})
-                rows.append(row)
-            place_in_areas(rows, [(r["lon"], r["lat"]) for r in batch], index)
+            rows = [_placed_again(r, public_resolution) for r in batch]
+            place_in_areas(
+                rows,
+                [(r["lon"], r["lat"]) for r in batch],
+                index,
+                public_resolution=public_resolution,
+            )
             store.update_placement(conn, rows)
         done += len(batch)
         after = batch[-1]["seq"]
         if progress:
             progress(len(batch))
+
+
+def _placed_again(stored: Mapping[Any, Any], public_resolution: int) -> dict[str, Any]:
+    place = public_place(
+        stored["lon"],
+        stored["lat"],
+        stored["observed_at"],
+        sensitive=stored["sensitive"],
+        resolution=public_resolution,
+    )
+    row: dict[str, Any] = {
+        "seq": stored["seq"],
+        "sensitive": stored["sensitive"],
+        "h3": stored["h3"],
+        "quality": [flag for flag in stored["quality"] if flag != "outside_areas"],
+        "public_geom": dialect.point_ewkt(place.lon, place.lat),
+        "public_h3": place.h3,
+        "public_observed_at": place.observed_at,
+    }
+    row.update(dict.fromkeys(store.PLACEMENT_COLUMNS[4:]))
+    return row
+
+
+def republish_if_needed(engine: Engine, index: AreaIndex | None, public_resolution: int) -> bool:
+    """Place every report again if its public columns were made at another public resolution
+    than `public_resolution` (or not yet: a new schema); whether it did.
+
+    Until then a sensitive report would be shown as made public at another resolution, or (after
+    the migration that added the public columns) nowhere, so the service does this before it
+    answers anyone.
+    """
+    with engine.connect() as conn:
+        if store.public_resolution_made(conn) == public_resolution:
+            return False
+    reassign_areas(engine, index, public_resolution=public_resolution)
+    with engine.begin() as conn:
+        store.set_public_resolution_made(conn, public_resolution)
+    return True

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from mapping.alerts import webhooks
 from mapping.errors import InvalidInput, NotFound, error_items
@@ -16,7 +16,8 @@ from mapping.keys import Principal
 from mapping.schemas import Text
 from mapping.storage import reports as report_store
 from mapping.storage import trust as trust_store
-from mapping.storage.tables import reports
+from mapping.storage.reports import EXACT, PUBLIC, Placement
+from mapping.storage.tables import AREA_LEVELS, reports
 
 Status = Literal["pending", "verified", "rejected", "duplicate", "hidden"]
 
@@ -49,11 +50,17 @@ def parse_change(obj: Any) -> ModerationChange:
 
 
 def moderate(
-    engine: Engine, report_id: uuid.UUID, change: ModerationChange, *, actor: Principal
+    engine: Engine,
+    report_id: uuid.UUID,
+    change: ModerationChange,
+    *,
+    actor: Principal,
+    placement: Placement,
 ) -> RowMapping:
-    """Apply `change` to the report and log it; the report as it now is."""
+    """Apply `change` to the report and log it; the report as it now is, read with
+    `placement` (the moderator's view)."""
     with engine.begin() as conn:
-        row = report_store.get_report(conn, report_id)
+        row = report_store.get_report(conn, report_id, placement=EXACT)
         if row is None:
             raise NotFound(f"There is no report with id {report_id}.")
         values: dict[str, Any] = {}
@@ -62,7 +69,7 @@ def moderate(
             values["status"] = change.status
             changes["status"] = {"from": row["status"], "to": change.status}
         if change.duplicate_of is not None:
-            original = report_store.get_report(conn, change.duplicate_of)
+            original = report_store.get_report(conn, change.duplicate_of, placement=EXACT)
             if change.duplicate_of == report_id or original is None:
                 raise InvalidInput(
                     "duplicate_of must be the id of another stored report.",
@@ -85,9 +92,22 @@ def moderate(
             changes=changes,
             note=change.note,
         )
-        updated = report_store.get_report(conn, report_id)
+        updated = report_store.get_report(conn, report_id, placement=EXACT)
         assert updated is not None
         # Subscribers see status and duplicate_of, not the note: only those changes are news.
         if "status" in values or "duplicate_of" in values:
-            webhooks.enqueue_change(conn, row, updated, now=datetime.now(UTC))
+            # Subscribers are the public: their filters match the public areas.
+            before = {**row, **_public_areas(conn, report_id)}
+            webhooks.enqueue_change(
+                conn, before, {**updated, **_public_areas(conn, report_id)}, now=datetime.now(UTC)
+            )
+        if placement is not EXACT:
+            updated = report_store.get_report(conn, report_id, placement=placement)
+            assert updated is not None
     return updated
+
+
+def _public_areas(conn: Connection, report_id: uuid.UUID) -> dict[str, Any]:
+    public = report_store.get_report(conn, report_id, placement=PUBLIC)
+    assert public is not None
+    return {f"public_area_{level}": public[f"area_{level}"] for level in AREA_LEVELS}

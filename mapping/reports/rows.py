@@ -19,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from mapping import hexgrid
 from mapping.areas.index import AreaIndex
+from mapping.disclosure.cellkey import new_record_key
+from mapping.disclosure.publish import public_place
 from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.schemas import (
     ATTRIBUTES_BY_KIND,
@@ -48,6 +50,8 @@ class Limits:
     duplicate_window_s: float = 24 * 3600.0
     burst_reports: int = 20
     burst_window_s: float = 600.0
+    # The H3 resolution at which the public sees a sensitive report (its public columns).
+    public_resolution: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,10 @@ def to_row(
     """The row to store for a valid report. Server fields are set here and only here."""
     props, lon, lat = report.feature.properties, report.feature.lon, report.feature.lat
     reporter = props.reporter
+    observed_at = props.observed_at.astimezone(UTC)
+    public = public_place(
+        lon, lat, observed_at, sensitive=props.sensitive, resolution=limits.public_resolution
+    )
     quality = []
     if props.accuracy_m is not None and props.accuracy_m > limits.low_accuracy_m:
         quality.append("low_accuracy")
@@ -172,10 +180,14 @@ def to_row(
         "receipt_hash": None,
         "kind": props.kind,
         "category": props.category,
-        "observed_at": props.observed_at.astimezone(UTC),
+        "observed_at": observed_at,
         "received_at": received_at,
         "geom": dialect.point_ewkt(lon, lat),
         "h3": hexgrid.cell_at(lon, lat),
+        "public_geom": dialect.point_ewkt(public.lon, public.lat),
+        "public_h3": public.h3,
+        "public_observed_at": public.observed_at,
+        "record_key": new_record_key(),
         "accuracy_m": props.accuracy_m,
         "campaign": props.campaign,
         "description": props.description,
@@ -228,17 +240,31 @@ NO_MEASURES: dict[str, Any] = dict.fromkeys(
 
 
 def place_in_areas(
-    rows: Sequence[dict[str, Any]], points: Sequence[tuple[float, float]], index: AreaIndex | None
+    rows: Sequence[dict[str, Any]],
+    points: Sequence[tuple[float, float]],
+    index: AreaIndex | None,
+    *,
+    public_resolution: int,
 ) -> None:
-    """Set each row's area codes, and flag `outside_areas` where areas exist but none holds it."""
+    """Set each row's area codes, exact and public, and flag `outside_areas` where areas exist
+    but none holds the public position (the flag is public).
+
+    `points` are the rows' exact positions; a sensitive row's public areas are those of its
+    public position, the centre of its cell at `public_resolution`.
+    """
     if not index or not rows:
         return
-    lons, lats = zip(*points, strict=True)
+    # Only sensitive rows have a public position of their own to place.
+    moved = [i for i, row in enumerate(rows) if row["sensitive"]]
+    centres = [hexgrid.centre(hexgrid.parent(rows[i]["h3"], public_resolution)) for i in moved]
+    lons, lats = zip(*points, *centres, strict=False)
     found = index.assign(lons, lats)
+    public_at = {i: len(rows) + k for k, i in enumerate(moved)}
     for i, row in enumerate(rows):
         inside = False
         for level, codes in found.items():
             row[f"area_{level}"] = codes[i]
-            inside = inside or codes[i] is not None
+            row[f"public_area_{level}"] = code = codes[public_at.get(i, i)]
+            inside = inside or code is not None
         if not inside and "outside_areas" not in row["quality"]:
             row["quality"].append("outside_areas")

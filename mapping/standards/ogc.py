@@ -1,10 +1,10 @@
 """The collections of the OGC API - Features endpoint, and how each is read: pages of items,
 one item, and the extent. HTTP (links, media types) is the API's; this is what they hold.
 
-- `reports`: public reports as the public sees them (disclosure.publish, so a sensitive report is
+- `reports`: public reports as the public sees them (the public columns, so a sensitive report is
   the centre of its cell and its extent never gives the point away), paged by storage key;
 - `areas`: the administrative areas of every level, outlines simplified for display;
-- `hexes-r{R}`: the hexagon aggregates at resolution R (suppressed like every aggregate).
+- `hexes-r{R}`: the hexagon aggregates at resolution R, counted as the public reports show.
 
 Properties are the same as the JSON API's; nested members stay nested (GDAL reads them as JSON
 fields), so every feature has the same fields whatever page it comes on.
@@ -33,6 +33,9 @@ from mapping.storage import areas as area_store
 from mapping.storage import report_pages
 from mapping.storage import reports as store
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
+
+# OGC clients send no key: every answer is the public's.
+_PUBLIC = View().placement
 
 Box = tuple[float, float, float, float]
 
@@ -93,7 +96,7 @@ def collections(resolutions: Sequence[int]) -> list[Collection]:
                 f"hexes-r{r}",
                 f"Reports per H3 hexagon, resolution {r}",
                 f"Counts and indicators of public reports per resolution-{r} H3 hexagon; "
-                "small counts suppressed.",
+                "counts exact, as the public reports show them.",
                 "hexes",
                 r,
             )
@@ -108,7 +111,8 @@ def find(collection_id: str, resolutions: Sequence[int]) -> Collection:
     raise NotFound(f"There is no collection {collection_id!r}; see /ogc/collections.")
 
 
-def _report_query(q: ItemsQuery, public_resolution: int) -> ReportQuery:
+def _report_query(q: ItemsQuery) -> ReportQuery:
+    """The reports a page selects, as the public sees them (OGC clients send no key)."""
     return ReportQuery(
         boxes=q.boxes,
         statuses=PUBLIC_STATUSES,
@@ -116,20 +120,18 @@ def _report_query(q: ItemsQuery, public_resolution: int) -> ReportQuery:
         until=q.until,
         limit=q.limit,
         after=q.cursor,
-        generalise_to=public_resolution,
+        placement=_PUBLIC,
     )
 
 
 def items(conn: Connection, collection: Collection, q: ItemsQuery, analysis: Analysis) -> Page:
     """One page of the collection's features."""
     if collection.source == "reports":
-        query = _report_query(q, analysis.public_resolution)
+        query = _report_query(q)
         rows, resume = store.list_reports(conn, query)
         view = View(public_resolution=analysis.public_resolution)
         features = [_uniform(report_feature(r, view)) for r in rows]
-        # With a bbox, sensitive reports are matched by their cell's centre after the query, so
-        # a count could only be an estimate: it is left out rather than made up.
-        matched = None if q.boxes else report_pages.count(conn, replace(query, after=None))
+        matched = report_pages.count(conn, replace(query, after=None))
         return Page(features, resume, None, matched)
     features = _all(conn, collection, q, analysis)
     end = q.offset + q.limit
@@ -205,9 +207,9 @@ def _compute(
 ) -> list[dict[str, Any]]:
     if collection.source == "areas":
         return _areas(conn, q.boxes)
-    # As /api/v1/aggregates/hexes counts: sensitive reports by their own cell, only at
+    # As /api/v1/aggregates/hexes counts: sensitive reports in their public cell, only at
     # resolutions up to the public one (aggregate.hexes sees to it).
-    query = replace(_report_query(q, analysis.public_resolution), after=None, generalise_to=None)
+    query = replace(_report_query(q), after=None)
     features, _ = aggregate.hexes(
         conn,
         query,
@@ -234,7 +236,7 @@ def item(conn: Connection, collection: Collection, fid: str, analysis: Analysis)
     missing = NotFound(f"Collection {collection.id!r} has no feature {fid!r}.")
     if collection.source == "reports":
         try:
-            row = store.get_report(conn, uuid.UUID(fid))
+            row = store.get_report(conn, uuid.UUID(fid), placement=_PUBLIC)
         except ValueError:
             raise missing from None
         if row is None or row["status"] not in PUBLIC_STATUSES:
@@ -274,8 +276,7 @@ def extent(conn: Connection, collection: Collection, analysis: Analysis) -> dict
             else None
         )
         return _extent(bbox, [None, None])
-    query = _report_query(ItemsQuery(), analysis.public_resolution)
-    bbox, interval = report_pages.public_extent(conn, query, analysis.public_resolution)
+    bbox, interval = report_pages.extent(conn, _report_query(ItemsQuery()))
     if bbox is not None and collection.resolution is not None:
         # Hexagons reach beyond the points they count, by up to about one edge.
         margin = 2 * hexgrid.edge_length_km(collection.resolution) / 111.0

@@ -83,17 +83,25 @@ def prepare_database(conn: Connection) -> None:
 
 
 def add_geometry_column(
-    conn: Connection, table: str, column: str, geometry_type: str = "POINT"
+    conn: Connection,
+    table: str,
+    column: str,
+    geometry_type: str = "POINT",
+    *,
+    nullable: bool = False,
 ) -> None:
-    """Add a NOT NULL WGS84 geometry column with a spatial index."""
+    """Add a WGS84 geometry column with a spatial index, NOT NULL unless `nullable` (a column
+    added to a table that has rows must start nullable)."""
     if is_sqlite(conn):
         conn.exec_driver_sql(
-            f"SELECT AddGeometryColumn('{table}', '{column}', {SRID}, '{geometry_type}', 'XY', 1)"
+            f"SELECT AddGeometryColumn('{table}', '{column}', {SRID}, '{geometry_type}', 'XY', "
+            f"{0 if nullable else 1})"
         )
         conn.exec_driver_sql(f"SELECT CreateSpatialIndex('{table}', '{column}')")
     else:
+        null = "" if nullable else " NOT NULL"
         conn.exec_driver_sql(
-            f"ALTER TABLE {table} ADD COLUMN {column} geometry({geometry_type}, {SRID}) NOT NULL"
+            f"ALTER TABLE {table} ADD COLUMN {column} geometry({geometry_type}, {SRID}){null}"
         )
         conn.exec_driver_sql(f"CREATE INDEX ix_{table}_{column} ON {table} USING gist ({column})")
 

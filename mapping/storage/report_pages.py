@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from mapping import hexgrid
 from mapping.storage import dialect
 from mapping.storage.reports import ReportQuery, report_columns, report_filters
 from mapping.storage.tables import audit_log, reports
@@ -42,7 +41,7 @@ def data_version(conn: Connection) -> tuple[Any, ...]:
 
 
 def count(conn: Connection, q: ReportQuery) -> int:
-    """How many reports `q` selects, before any check of generalised points against a bbox."""
+    """How many reports `q` selects."""
     query = sa.select(sa.func.count()).select_from(reports).where(*report_filters(conn, q))
     return int(conn.scalar(query) or 0)
 
@@ -50,9 +49,9 @@ def count(conn: Connection, q: ReportQuery) -> int:
 def newest(conn: Connection, q: ReportQuery) -> list[RowMapping]:
     """The newest `q.limit` reports by observation time that `q` selects."""
     query = (
-        sa.select(*report_columns())
+        sa.select(*report_columns(q.placement))
         .where(*report_filters(conn, q))
-        .order_by(reports.c.observed_at.desc(), reports.c.seq.desc())
+        .order_by(q.placement.observed_column.desc(), reports.c.seq.desc())
         .limit(q.limit)
     )
     return list(conn.execute(query).mappings())
@@ -70,31 +69,21 @@ def last_changes(conn: Connection, report_ids: list[Any]) -> dict[Any, datetime]
     return {rid: at for rid, at in conn.execute(query)}
 
 
-def public_extent(
-    conn: Connection, q: ReportQuery, public_resolution: int
-) -> tuple[list[float] | None, list[datetime | None]]:
+def extent(conn: Connection, q: ReportQuery) -> tuple[list[float] | None, list[datetime | None]]:
     """The bbox (min lon, min lat, max lon, max lat) and the observation interval of the reports
-    `q` selects, as the public sees them: a sensitive report counts at the centre of its cell at
-    `public_resolution`, so the extent never gives its point away."""
-    where = report_filters(conn, q)
-    lon, lat = dialect.point_lon(reports.c.geom), dialect.point_lat(reports.c.geom)
-    plain = conn.execute(
-        sa.select(sa.func.min(lon), sa.func.min(lat), sa.func.max(lon), sa.func.max(lat)).where(
-            *where, ~reports.c.sensitive
-        )
+    `q` selects, by the columns of its placement (so a public extent never gives a sensitive
+    report's point away)."""
+    geom, observed = q.placement.geom_column, q.placement.observed_column
+    lon, lat = dialect.point_lon(geom), dialect.point_lat(geom)
+    row = conn.execute(
+        sa.select(
+            sa.func.min(lon),
+            sa.func.min(lat),
+            sa.func.max(lon),
+            sa.func.max(lat),
+            sa.func.min(observed),
+            sa.func.max(observed),
+        ).where(*report_filters(conn, q))
     ).one()
-    interval = conn.execute(
-        sa.select(sa.func.min(reports.c.observed_at), sa.func.max(reports.c.observed_at)).where(
-            *where
-        )
-    ).one()
-    cell = hexgrid.sql_parent(reports.c.h3, public_resolution).label("cell")
-    cells = conn.scalars(sa.select(cell).where(*where, reports.c.sensitive).distinct())
-    xs = [v for v in (plain[0], plain[2]) if v is not None]
-    ys = [v for v in (plain[1], plain[3]) if v is not None]
-    for c in cells:
-        x, y = hexgrid.centre(int(c))
-        xs.append(x)
-        ys.append(y)
-    box = [min(xs), min(ys), max(xs), max(ys)] if xs else None
-    return box, [interval[0], interval[1]]
+    box = [float(v) for v in row[:4]] if row[0] is not None else None
+    return box, [row[4], row[5]]

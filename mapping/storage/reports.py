@@ -12,9 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from mapping import hexgrid
 from mapping.storage import dialect
-from mapping.storage.tables import reports
+from mapping.storage.tables import AREA_LEVELS, instance, reports
 
 Box = tuple[float, float, float, float]
 
@@ -23,8 +22,74 @@ PUBLIC_STATUSES = ("pending", "verified", "duplicate")
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """Which of a report's place and time columns a query reads: the exact ones, or the ones
+    the public may know (fixed at ingest). mapping.disclosure decides which a caller gets;
+    storage only follows, in filters, ordering, grouping and the rows it returns."""
+
+    name: str
+    geom: str
+    h3: str
+    observed_at: str
+    area_prefix: str
+
+    @property
+    def geom_column(self) -> sa.Column[Any]:
+        return reports.c[self.geom]
+
+    @property
+    def h3_column(self) -> sa.Column[Any]:
+        return reports.c[self.h3]
+
+    @property
+    def observed_column(self) -> sa.Column[Any]:
+        return reports.c[self.observed_at]
+
+    def area(self, level: int) -> sa.Column[Any]:
+        return reports.c[f"{self.area_prefix}{level}"]
+
+    def areas(self) -> list[sa.Column[Any]]:
+        return [self.area(level) for level in AREA_LEVELS]
+
+
+EXACT = Placement("exact", "geom", "h3", "observed_at", "area_")
+PUBLIC = Placement("public", "public_geom", "public_h3", "public_observed_at", "public_area_")
+# Columns no row leaves storage with: the placement columns (a row carries one set, under the
+# exact names) and the record key, which only the cell key sums read.
+_PLACED = {
+    name
+    for p in (EXACT, PUBLIC)
+    for name in (p.geom, p.h3, p.observed_at, *(f"{p.area_prefix}{lv}" for lv in AREA_LEVELS))
+}
+_NEVER_READ = _PLACED | {"record_key"}
+
+
+def _public_duplicate_of() -> sa.ColumnElement[Any]:
+    """`duplicate_of` as the public sees it: null where it names a sensitive report, whose
+    point it would place on this one's. Built once, so every page's query is the same
+    statement (and compiled once)."""
+    original = reports.alias("original")
+    names_sensitive = (
+        sa.select(original.c.id)
+        .where(original.c.id == reports.c.duplicate_of, original.c.sensitive)
+        .exists()
+    )
+    return sa.type_coerce(
+        sa.case((names_sensitive, sa.null()), else_=reports.c.duplicate_of),
+        reports.c.duplicate_of.type,
+    )
+
+
+_PUBLIC_DUPLICATE_OF = _public_duplicate_of()
+
+
+@dataclass(frozen=True, slots=True)
 class ReportQuery:
-    """Filters of a report listing; every member that is None or empty does not filter."""
+    """Filters of a report listing; every member that is None or empty does not filter.
+
+    `placement` says which columns place the reports in space and time: the public ones unless
+    the caller was given the exact ones (mapping.disclosure.publish.View.placement).
+    """
 
     boxes: Sequence[Box] = ()
     kind: str | None = None
@@ -36,24 +101,25 @@ class ReportQuery:
     campaign: str | None = None
     limit: int = 1000
     after: int | None = None
-    # When set, sensitive reports match `boxes` by the centre of their cell at this resolution,
-    # as the public sees them, so that a box never locates one more finely than its cell.
-    generalise_to: int | None = None
+    placement: Placement = PUBLIC
     include_sensitive: bool = True
 
 
-def _columns() -> list[sa.ColumnElement[Any]]:
-    plain = [c for c in reports.c if c.name != "geom"]
+def report_columns(placement: Placement = PUBLIC) -> list[sa.ColumnElement[Any]]:
+    """The columns a report row is read with: all but the geometry and the record key, with
+    `h3`, `observed_at`, `area_N`, `lon` and `lat` taken from `placement`."""
+    plain = [c for c in reports.c if c.name not in _NEVER_READ | {"duplicate_of"}]
+    geom = placement.geom_column
+    duplicate_of = reports.c.duplicate_of if placement is EXACT else _PUBLIC_DUPLICATE_OF
     return [
         *plain,
-        dialect.point_lon(reports.c.geom).label("lon"),
-        dialect.point_lat(reports.c.geom).label("lat"),
+        duplicate_of.label("duplicate_of"),
+        placement.h3_column.label("h3"),
+        placement.observed_column.label("observed_at"),
+        *(placement.area(level).label(f"area_{level}") for level in AREA_LEVELS),
+        dialect.point_lon(geom).label("lon"),
+        dialect.point_lat(geom).label("lat"),
     ]
-
-
-def report_columns() -> list[sa.ColumnElement[Any]]:
-    """The columns a report row is read with: all but the geometry, plus `lon` and `lat`."""
-    return _columns()
 
 
 def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
@@ -78,7 +144,12 @@ def flag_possible_duplicates(
     conn: Connection, seqs: Sequence[int], *, distance_m: float, window_s: float
 ) -> list[int]:
     """Flag `possible_duplicate` on those of the reports `seqs` that follow an earlier report of
-    the same kind and category within `distance_m` metres and `window_s` seconds."""
+    the same kind and category within `distance_m` metres and `window_s` seconds.
+
+    The flag is public, so it is decided on public positions and times alone, and never by a
+    sensitive earlier report: a probe sent near a sensitive report must learn nothing of where
+    it is. (Moderators see sensitive reports' exact points and can judge those pairs.)
+    """
     if not seqs:
         return []
     new, old = reports.alias("new"), reports.alias("old")
@@ -88,7 +159,7 @@ def flag_possible_duplicates(
         # Degrees of longitude shrink towards the poles: size the box for the chunk's highest
         # latitude.
         top = conn.scalar(
-            sa.select(sa.func.max(sa.func.abs(dialect.point_lat(reports.c.geom)))).where(
+            sa.select(sa.func.max(sa.func.abs(dialect.point_lat(reports.c.public_geom)))).where(
                 reports.c.seq.in_(chunk)
             )
         )
@@ -103,8 +174,11 @@ def flag_possible_duplicates(
                     sa.and_(
                         old.c.kind == new.c.kind,
                         old.c.category == new.c.category,
-                        old.c.observed_at >= dialect.shifted(conn, new.c.observed_at, -window_s),
-                        old.c.observed_at <= dialect.shifted(conn, new.c.observed_at, window_s),
+                        ~old.c.sensitive,
+                        old.c.public_observed_at
+                        >= dialect.shifted(conn, new.c.public_observed_at, -window_s),
+                        old.c.public_observed_at
+                        <= dialect.shifted(conn, new.c.public_observed_at, window_s),
                         # `+ 0` keeps the planner from walking the primary key for this.
                         old.c.seq + 0 < new.c.seq,
                     ),
@@ -113,8 +187,8 @@ def flag_possible_duplicates(
             .where(new.c.seq.in_(chunk))
             # A box test first (indexed on PostGIS, cheap on SpatiaLite), so the exact
             # geodesic distance is computed only for the few pairs close enough to matter.
-            .where(dialect.boxes_within(conn, old.c.geom, new.c.geom, degrees))
-            .where(dialect.metres_apart(old.c.geom, new.c.geom, conn) <= distance_m)
+            .where(dialect.boxes_within(conn, old.c.public_geom, new.c.public_geom, degrees))
+            .where(dialect.metres_apart(old.c.public_geom, new.c.public_geom, conn) <= distance_m)
         )
         flagged += list(conn.scalars(query))
     add_flag(conn, flagged, "possible_duplicate")
@@ -161,13 +235,17 @@ def ids_by_client_id(
     return found
 
 
-def get_by_client_id(conn: Connection, client_id: uuid.UUID) -> RowMapping | None:
-    query = sa.select(*_columns()).where(reports.c.client_id == client_id)
+def get_by_client_id(
+    conn: Connection, client_id: uuid.UUID, placement: Placement = PUBLIC
+) -> RowMapping | None:
+    query = sa.select(*report_columns(placement)).where(reports.c.client_id == client_id)
     return conn.execute(query).mappings().first()
 
 
-def get_report(conn: Connection, report_id: uuid.UUID) -> RowMapping | None:
-    query = sa.select(*_columns()).where(reports.c.id == report_id)
+def get_report(
+    conn: Connection, report_id: uuid.UUID, *, placement: Placement
+) -> RowMapping | None:
+    query = sa.select(*report_columns(placement)).where(reports.c.id == report_id)
     return conn.execute(query).mappings().first()
 
 
@@ -177,89 +255,59 @@ def list_reports(conn: Connection, q: ReportQuery) -> tuple[list[RowMapping], in
     Paging is by key (the storage sequence), so a report stored while a client pages through
     the list comes at the end instead of shifting the pages.
     """
-    query = sa.select(*_columns()).where(*report_filters(conn, q)).order_by(reports.c.seq)
+    query = (
+        sa.select(*report_columns(q.placement))
+        .where(*report_filters(conn, q))
+        .order_by(reports.c.seq)
+    )
     rows = list(conn.execute(query.limit(q.limit + 1)).mappings())
     more = len(rows) > q.limit
     rows = rows[: q.limit]
-    resume = rows[-1]["seq"] if more else None
-    if q.boxes and q.generalise_to is not None:
-        # A page may come out shorter than the limit; `resume` still follows the last row read.
-        rows = [r for r in rows if not r["sensitive"] or _public_in(r, q.boxes, q.generalise_to)]
-    return rows, resume
+    return rows, rows[-1]["seq"] if more else None
 
 
 def newest_reports(conn: Connection, q: ReportQuery) -> list[RowMapping]:
     """The newest `q.limit` reports that `q` selects, newest first (by storage order): what
     feeds list."""
-    query = sa.select(*_columns()).where(*report_filters(conn, q))
-    rows = list(conn.execute(query.order_by(reports.c.seq.desc()).limit(q.limit)).mappings())
-    if q.boxes and q.generalise_to is not None:
-        rows = [r for r in rows if not r["sensitive"] or _public_in(r, q.boxes, q.generalise_to)]
-    return rows
-
-
-def _public_in(row: RowMapping, boxes: Sequence[Box], resolution: int) -> bool:
-    lon, lat = hexgrid.centre(hexgrid.parent(row["h3"], resolution))
-    return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
-
-
-def widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
-    """Boxes grown by more than the distance from any point to its cell's centre."""
-    margin = 3 * hexgrid.edge_length_km(resolution) / 111.0
-    widened = []
-    for x0, y0, x1, y1 in boxes:
-        lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
-        lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
-        widened.append(
-            (
-                max(x0 - lon_margin, -180),
-                max(y0 - margin, -90),
-                min(x1 + lon_margin, 180),
-                min(y1 + margin, 90),
-            )
-        )
-    return widened
+    query = sa.select(*report_columns(q.placement)).where(*report_filters(conn, q))
+    return list(conn.execute(query.order_by(reports.c.seq.desc()).limit(q.limit)).mappings())
 
 
 def report_filters(conn: Connection, q: ReportQuery) -> list[sa.ColumnElement[bool]]:
-    c = reports.c
+    """The WHERE clauses of `q`, on the columns of its placement only."""
+    c, placed = reports.c, q.placement
     where: list[sa.ColumnElement[bool]] = [c.status.in_(list(q.statuses))]
     if not q.include_sensitive:
         where.append(~c.sensitive)
     if q.after is not None:
         where.append(c.seq > q.after)
-    if q.boxes and q.generalise_to is None:
-        where.append(dialect.within_boxes(conn, reports, q.boxes))
-    elif q.boxes and q.generalise_to is not None:
-        exact = sa.and_(~c.sensitive, dialect.within_boxes(conn, reports, q.boxes))
-        grown = widened(q.boxes, q.generalise_to)
-        near = dialect.within_boxes(conn, reports, grown)
-        where.append(sa.or_(exact, sa.and_(c.sensitive, near)))
+    if q.boxes:
+        where.append(dialect.within_boxes(conn, reports, q.boxes, geom=placed.geom))
     if q.kind:
         where.append(c.kind == q.kind)
     if q.category:
         where.append(c.category == q.category)
     if q.since:
-        where.append(c.observed_at >= q.since)
+        where.append(placed.observed_column >= q.since)
     if q.until:
-        where.append(c.observed_at < q.until)
+        where.append(placed.observed_column < q.until)
     if q.campaign:
         where.append(c.campaign == q.campaign)
     if q.area:
-        where.append(sa.or_(*(col == q.area for col in area_columns())))
+        where.append(sa.or_(*(col == q.area for col in placed.areas())))
     return where
 
 
-def area_columns() -> list[sa.Column[Any]]:
-    return [c for c in reports.c if c.name.startswith("area_")]
-
-
 def located_batch(conn: Connection, *, after: int, size: int) -> list[RowMapping]:
-    """The next `size` reports after `after` (by storage order): seq, lon, lat, quality."""
+    """The next `size` reports after `after` (by storage order), with what placing them needs:
+    seq, quality, sensitive, h3, observed_at and the exact lon and lat."""
     query = (
         sa.select(
             reports.c.seq,
             reports.c.quality,
+            reports.c.sensitive,
+            reports.c.h3,
+            reports.c.observed_at,
             dialect.point_lon(reports.c.geom).label("lon"),
             dialect.point_lat(reports.c.geom).label("lat"),
         )
@@ -270,21 +318,44 @@ def located_batch(conn: Connection, *, after: int, size: int) -> list[RowMapping
     return list(conn.execute(query).mappings())
 
 
+PLACEMENT_COLUMNS = (
+    "quality",
+    "public_geom",
+    "public_h3",
+    "public_observed_at",
+    *(c.name for p in (EXACT, PUBLIC) for c in p.areas()),
+)
+
+
 def update_placement(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write new area codes and quality flags, keyed by `seq`."""
+    """Write new area codes, public columns and quality flags (PLACEMENT_COLUMNS), by `seq`."""
     if not rows:
         return
-    columns = ["quality", *(c.name for c in area_columns())]
     statement = (
         sa.update(reports)
         .where(reports.c.seq == sa.bindparam("key"))
-        .values({c: sa.bindparam(f"v_{c}") for c in columns})
+        .values({c: sa.bindparam(f"v_{c}") for c in PLACEMENT_COLUMNS})
     )
     conn.execute(
         statement,
-        [{"key": r["seq"], **{f"v_{c}": r.get(c) for c in columns}} for r in rows],
+        [{"key": r["seq"], **{f"v_{c}": r.get(c) for c in PLACEMENT_COLUMNS}} for r in rows],
     )
 
 
 def count(conn: Connection) -> int:
     return int(conn.scalar(sa.select(sa.func.count()).select_from(reports)) or 0)
+
+
+_PUBLIC_RESOLUTION = "public_resolution"
+
+
+def public_resolution_made(conn: Connection) -> int | None:
+    """The public resolution the stored public columns were made at; None if unknown (a new
+    schema, or the migration that added them)."""
+    value = conn.scalar(sa.select(instance.c.value).where(instance.c.key == _PUBLIC_RESOLUTION))
+    return int(value) if value is not None else None
+
+
+def set_public_resolution_made(conn: Connection, resolution: int) -> None:
+    conn.execute(sa.delete(instance).where(instance.c.key == _PUBLIC_RESOLUTION))
+    conn.execute(sa.insert(instance).values(key=_PUBLIC_RESOLUTION, value=str(resolution)))

@@ -54,6 +54,16 @@ reports = sa.Table(
     # How many photos the report carries (report_photos holds them), so that listing reports
     # needs no join to give their URLs.
     sa.Column("photo_count", sa.SmallInteger(), nullable=False, default=0, server_default="0"),
+    # Where and when the public may know the report to be, fixed at ingest: the exact values,
+    # except for a sensitive report, whose position is the centre of its cell at the public
+    # resolution (its cell and areas follow from that centre) and whose date is its day. Every
+    # answer to a caller without the exact-location role reads these (mapping.disclosure).
+    sa.Column("public_geom", Geometry("POINT", srid=4326, spatial_index=False)),
+    sa.Column("public_h3", sa.BigInteger()),
+    sa.Column("public_observed_at", sa.DateTime(timezone=True)),
+    *(sa.Column(f"public_area_{level}", sa.String(64)) for level in AREA_LEVELS),
+    # The cell key method's random record key (0-255), made at ingest and never published.
+    sa.Column("record_key", sa.SmallInteger()),
 )
 
 areas = sa.Table(

@@ -104,8 +104,12 @@ def test_bbox_selects_items(client, settings):
 
 
 def test_datetime_selects_items(client):
-    march_2 = _all_items(client, "reports", datetime="2025-03-02T10:00:00Z")
-    assert march_2 and all(f["properties"]["observed_at"].startswith("2025-03-02") for f in march_2)
+    march_3 = _all_items(client, "reports", datetime="2025-03-03T10:00:00Z")
+    assert march_3 and all(f["properties"]["observed_at"].startswith("2025-03-03") for f in march_3)
+    # The sensitive report of 2 March is public on its day only, not at its time.
+    assert _all_items(client, "reports", datetime="2025-03-02T10:00:00Z") == []
+    on_the_day = _all_items(client, "reports", datetime="2025-03-02T00:00:00Z")
+    assert [f["properties"]["sensitive"] for f in on_the_day] == [True]
     interval = _all_items(client, "reports", datetime="2025-03-01T00:00:00Z/2025-03-03T00:00:00Z")
     assert {f["properties"]["observed_at"][:10] for f in interval} == {"2025-03-01", "2025-03-02"}
     assert _all_items(client, "reports", datetime="../1999-01-01T00:00:00Z") == []

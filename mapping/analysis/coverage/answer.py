@@ -2,10 +2,12 @@
 
 Demand that counts reports is a count like any aggregate: a hexagon's demand below the
 threshold is null with `suppressed: true`, and the published totals (all demand, uncovered
-demand, hence covered demand by difference) are protected with the same secondary suppression
-as the aggregates (disclosure.suppress.protect_tree), so no total minus the published hexagons
-gives a hidden one away. Zero is published as zero. Population demand is an estimate spread
-over cells, not a count of people who reported, and is published rounded to one decimal.
+demand, hence covered demand by difference) are protected with secondary suppression
+(disclosure.suppress.protect_tree), so no total minus the published hexagons gives a hidden one
+away. (The hexagon aggregates publish the same counts exactly, since the public listing shows
+them; this caution is kept until coverage is reworked.) Zero is published as zero. Population
+demand is an estimate spread over cells, not a count of people who reported, and is published
+rounded to one decimal.
 """
 
 from __future__ import annotations

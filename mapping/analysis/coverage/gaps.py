@@ -83,17 +83,11 @@ def service_points(conn: Connection, q: CoverageQuery) -> tuple[np.ndarray, np.n
     if q.source in ("reports", "both"):
         # Service points anywhere count: the nearest clinic may lie across the area's border.
         wanted = replace(q.reports, kind="service", category=q.category, boxes=(), area=None)
-        query = sa.select(
-            dialect.point_lon(reports.c.geom),
-            dialect.point_lat(reports.c.geom),
-            reports.c.sensitive,
-            reports.c.h3,
-        ).where(*report_filters(conn, wanted))
-        rows = conn.execute(query).all()
-        found = np.array([(x, y) for x, y, _, _ in rows], dtype=float).reshape(-1, 2)
-        for i, (_, _, sensitive, cell) in enumerate(rows):
-            if sensitive:
-                found[i] = hexgrid.centre(hexgrid.parent(cell, q.public_resolution))
+        geom = wanted.placement.geom_column
+        query = sa.select(dialect.point_lon(geom), dialect.point_lat(geom)).where(
+            *report_filters(conn, wanted)
+        )
+        found = np.array(conn.execute(query).all(), dtype=float).reshape(-1, 2)
         lons.append(found[:, 0])
         lats.append(found[:, 1])
     if q.source in ("facilities", "both"):
@@ -113,7 +107,7 @@ def demand_reports(conn: Connection, grid: AreaGrid, q: CoverageQuery) -> np.nda
     where = report_filters(conn, rq)
     if rq.kind is None:
         where.append(reports.c.kind != "service")
-    unit = hexgrid.sql_parent(reports.c.h3, grid.resolution)
+    unit = hexgrid.sql_parent(rq.placement.h3_column, grid.resolution)
     query = sa.select(unit, sa.func.count()).where(*where).group_by(unit)
     found = np.array(conn.execute(query).all(), dtype=np.int64).reshape(-1, 2)
     demand = np.zeros(len(grid), dtype=np.int64)

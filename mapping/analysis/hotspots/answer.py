@@ -22,7 +22,6 @@ from mapping.analysis.studyarea import GridCache, analysed_codes, area_grid
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
 from mapping.storage.reports import ReportQuery, report_filters
-from mapping.storage.tables import reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +91,7 @@ def _report_cells(conn: Connection, q: HotspotQuery) -> np.ndarray:
     rq = replace(q.reports, boxes=(), area=None)
     if q.resolution > q.public_resolution:
         rq = replace(rq, include_sensitive=False)
-    unit = hexgrid.sql_parent(reports.c.h3, q.resolution)
+    unit = hexgrid.sql_parent(rq.placement.h3_column, q.resolution)
     query = sa.select(unit, sa.func.count()).where(*report_filters(conn, rq)).group_by(unit)
     return np.array(conn.execute(query).all(), dtype=np.uint64).reshape(-1, 2)
 

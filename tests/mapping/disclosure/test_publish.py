@@ -29,7 +29,7 @@ from api.auth import get_view
 from mapping.disclosure.publish import View, photo_links, photos_visible, report_feature, rfc3339
 from mapping.keys import ROLES, Principal
 from mapping.reports.moderation import Status
-from mapping.storage.tables import reports
+from mapping.storage.reports import PUBLIC, report_columns
 from tests.data import GHANA_ADM1
 
 # A point in Accra, with digits no cell centre shares.
@@ -100,9 +100,9 @@ def stored_row(lon: float = LON, lat: float = LAT, **changes: Any) -> dict[str, 
     return row
 
 
-def test_the_test_row_has_every_stored_column():
+def test_the_test_row_has_every_column_a_read_row_has():
     """So that a column added to the table (a reporter's name, say) is in the rows below."""
-    assert set(stored_row()) == {c.name for c in reports.c} - {"geom"} | {"lon", "lat"}
+    assert set(stored_row()) == {c.key for c in report_columns(PUBLIC)}
 
 
 def generalised(lon: float, lat: float, resolution: int) -> tuple[str, list[float]]:
@@ -204,33 +204,8 @@ def test_a_public_cell_can_straddle_an_area_border():
     assert (one["area_1"], other["area_1"]) == ("GH-AA", "GH-CP")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="privacy hole: `areas` of a sensitive report are those of its exact point (decided "
-    "at ingest), so a public cell that straddles an area border tells which side it was on",
-)
-@pytest.mark.parametrize("role", PUBLIC_ROLES)
-def test_a_sensitive_reports_areas_say_no_more_than_its_cell(role):
-    one, other = _straddling_rows()
-    first, second = (report_feature(row, view_of(role)) for row in (one, other))
-    assert first["geometry"] == second["geometry"]  # the hole is not here...
-    assert first["properties"]["areas"] == second["properties"]["areas"]  # ...but here
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="privacy hole: the quality flag `possible_duplicate` is published for sensitive "
-    "reports; it says an earlier report of the same category (possibly exact and public) lies "
-    "within 50 m of the exact point, which locates it far better than its cell",
-)
-@pytest.mark.parametrize("role", PUBLIC_ROLES)
-def test_a_sensitive_reports_quality_flags_say_no_more_than_its_cell(role):
-    near_a_public_report = stored_row(quality=["possible_duplicate"])
-    elsewhere_in_the_cell = stored_row(quality=[])
-    first, second = (
-        report_feature(row, view_of(role)) for row in (near_a_public_report, elsewhere_in_the_cell)
-    )
-    assert first["properties"]["quality"] == second["properties"]["quality"]
+# That a sensitive report's areas and flags say no more than its cell is decided at ingest (its
+# public columns), so it is tested on stored reports: tests/api/test_public_columns.py.
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
