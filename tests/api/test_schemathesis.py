@@ -55,7 +55,7 @@ def test_schemathesis_finds_no_failure(server, engine, role, database_url, tmp_p
             "--checks",
             "all",
             "--max-examples",
-            "15",
+            "8",
             "--generation-deterministic",
             "--request-timeout",
             "20",
