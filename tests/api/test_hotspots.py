@@ -70,7 +70,8 @@ def _plain_z(points: list[tuple[float, float]], k: int) -> dict[str, float]:
 @pytest.mark.parametrize("k", [1, 2])
 def test_the_planted_cluster_is_hot_and_z_is_gi_star(client, points, settings, k):
     page = client.get(
-        "/api/v1/hotspots", params={"resolution": RES, "k": k, "campaign": CAMPAIGN}
+        "/api/v1/hotspots",
+        params={"resolution": RES, "k": k, "campaign": CAMPAIGN, "permutations": 0, "fdr": False},
     ).json()
     got = {f["properties"]["h3"]: f["properties"] for f in page["features"]}
     centre = h3.latlng_to_cell(CENTRE[1], CENTRE[0], RES)
@@ -87,6 +88,38 @@ def test_the_planted_cluster_is_hot_and_z_is_gi_star(client, points, settings, k
     assert page["summary"]["hexes"] == len(want) and page["summary"]["k"] == k
     assert sum(page["summary"]["classes"].values()) == len(got)
     assert "Gi*" in page["metadata"]["method"]
+    assert "normal approximation" in page["metadata"]["method"]
+
+
+def test_by_default_p_comes_from_seeded_permutations_with_fdr(client):
+    params = {"resolution": RES, "campaign": CAMPAIGN}
+    first = client.get("/api/v1/hotspots", params=params).json()
+    again = client.get("/api/v1/hotspots", params=params).json()
+    assert first["features"] == again["features"]
+    summary = first["summary"]
+    assert summary["permutations"] == 999 and summary["fdr"] is True
+    assert summary["seed"] is not None
+    assert "999 conditional permutations" in first["metadata"]["method"]
+    got = {f["id"]: f["properties"] for f in first["features"]}
+    centre = h3.latlng_to_cell(CENTRE[1], CENTRE[0], RES)
+    # Two-sided pseudo p of 999 draws is at least 2 / 1000: the planted centre is there.
+    assert got[centre]["p"] == 0.002
+    assert all(p["p"] >= 0.002 for p in got.values() if p["p"] is not None)
+    assert all(p["p_fdr"] >= p["p"] for p in got.values() if p["p"] is not None)
+    unadjusted = client.get("/api/v1/hotspots", params={**params, "fdr": False}).json()
+    assert {f["id"]: f["properties"] for f in unadjusted["features"]}[centre]["class"] == "hot-99"
+    # Over 154 hexagons Benjamini-Hochberg needs finer p than 999 draws give; 9999 do.
+    finer = client.get("/api/v1/hotspots", params={**params, "permutations": 9999}).json()
+    assert {f["id"]: f["properties"] for f in finer["features"]}[centre]["class"] != "none"
+
+
+def test_reports_outside_the_study_area_are_counted(client, points):
+    page = client.get("/api/v1/hotspots", params={"resolution": RES, "campaign": CAMPAIGN}).json()
+    inside = set(h3.h3shape_to_cells(h3.geo_to_h3shape(AREA), RES))
+    cells = [h3.cell_to_parent(h3.latlng_to_cell(y, x, 15), RES) for x, y in points]
+    outside = sum(c not in inside for c in cells)
+    assert outside > 0  # reports near the box's edge fall in hexagons centred outside it
+    assert page["summary"]["reports_outside"] == outside
 
 
 def test_a_lone_report_is_suppressed(client, settings):
@@ -99,8 +132,8 @@ def test_a_lone_report_is_suppressed(client, settings):
 
 def test_fdr_adds_the_adjusted_p_and_is_no_less_strict(client):
     params = {"resolution": RES, "campaign": CAMPAIGN}
-    plain = client.get("/api/v1/hotspots", params=params).json()
-    fdr = client.get("/api/v1/hotspots", params={**params, "fdr": "true"}).json()
+    plain = client.get("/api/v1/hotspots", params={**params, "fdr": "false"}).json()
+    fdr = client.get("/api/v1/hotspots", params=params).json()
     rank = {"hot-99": 3, "hot-95": 2, "hot-90": 1, "none": 0}
     before = {f["id"]: f["properties"] for f in plain["features"]}
     for f in fdr["features"]:
@@ -116,5 +149,11 @@ def test_fdr_adds_the_adjusted_p_and_is_no_less_strict(client):
 def test_bad_parameters(client):
     assert client.get("/api/v1/hotspots", params={"resolution": 8, "k": 0}).status_code == 400
     assert client.get("/api/v1/hotspots", params={"resolution": 16}).status_code == 400
+    few = client.get("/api/v1/hotspots", params={"resolution": RES, "permutations": 9})
+    assert few.status_code == 400 and "at least 99" in few.json()["detail"]
+    assert (
+        client.get("/api/v1/hotspots", params={"resolution": 8, "permutations": 10000}).status_code
+        == 400
+    )
     wide = client.get("/api/v1/hotspots", params={"resolution": 13})
     assert wide.status_code == 400 and "coarser resolution" in wide.json()["detail"]

@@ -4,6 +4,11 @@ Suppression: a Gi* z is not a count, but it is a smooth function of the neighbou
 so a hexagon whose k-ring holds fewer reports than the threshold (but some) gets null z and p,
 class `none` and `suppressed: true`: no hot spot can single out fewer reports than the
 threshold. Its own count is published as the aggregates publish it (null below the threshold).
+
+Inference: by default p comes from 999 conditional permutations with a fixed seed, so one
+query always gives one answer, and classes are read from Benjamini-Hochberg adjusted p.
+Reports whose hexagon lies outside the study area are counted in the summary, not dropped
+silently.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from mapping.storage.reports import ReportQuery, report_filters
 class HotspotQuery:
     resolution: int
     k: int = 1
-    fdr: bool = False
+    fdr: bool = True
+    permutations: int = 999
+    seed: int = 12345
     reports: ReportQuery = field(default_factory=ReportQuery)
     public_resolution: int = 7
 
@@ -41,9 +48,9 @@ def hotspot_features(
 ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
     """Features (hexagons with reports, and any other hexagon classed hot or cold), the
     summary and the method, for the reports `q.reports` selects."""
-    cells, counts, fallback = _study_area(conn, q, max_cells=max_cells)
+    cells, counts, outside, fallback = _study_area(conn, q, max_cells=max_cells)
     focal, neighbour = _neighbours(cells, q.k)
-    gi = gi_star(counts, focal, neighbour, fdr=q.fdr)
+    gi = gi_star(counts, focal, neighbour, fdr=q.fdr, permutations=q.permutations, seed=q.seed)
     shown = np.flatnonzero((counts > 0) | (gi.classes != "none"))
     with paused_gc():
         rings = hexgrid.boundaries(cells[shown])
@@ -54,15 +61,24 @@ def hotspot_features(
     classes = {c: 0 for c in CLASSES}
     for f in features:
         classes[f["properties"]["class"]] += 1
-    summary = {"hexes": len(cells), "k": q.k, "fdr": q.fdr, "classes": classes}
+    summary = {
+        "hexes": len(cells),
+        "k": q.k,
+        "fdr": q.fdr,
+        "permutations": q.permutations,
+        "seed": q.seed if q.permutations else None,
+        "reports_outside": outside,
+        "classes": classes,
+    }
     return features, summary, _method(q, threshold, fallback)
 
 
 def _study_area(
     conn: Connection, q: HotspotQuery, *, max_cells: int
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Sorted cells of the study area, the reports in each, and whether the fallback (cells
-    with reports and their rings, when no areas are stored) was used."""
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Sorted cells of the study area, the reports in each, the reports in hexagons outside
+    it, and whether the fallback (cells with reports and their rings, when no areas are
+    stored) was used."""
     found = _report_cells(conn, q)
     if area_store.levels(conn):
         codes = analysed_codes(conn, area=q.reports.area)
@@ -83,12 +99,16 @@ def _study_area(
     counts = np.zeros(len(cells), dtype=np.int64)
     index = hexgrid.lookup(cells, found[:, 0])
     np.add.at(counts, index[index >= 0], found[index >= 0, 1].astype(np.int64))
-    return cells, counts, fallback
+    if q.reports.area is not None or q.reports.boxes:
+        found = _report_cells(conn, q, narrowed=True)
+        index = hexgrid.lookup(cells, found[:, 0])
+    return cells, counts, int(found[index < 0, 1].sum()), fallback
 
 
-def _report_cells(conn: Connection, q: HotspotQuery) -> np.ndarray:
-    """(cell, count) rows, uint64, of the reports at the resolution, by SQL GROUP BY."""
-    rq = replace(q.reports, boxes=(), area=None)
+def _report_cells(conn: Connection, q: HotspotQuery, *, narrowed: bool = False) -> np.ndarray:
+    """(cell, count) rows, uint64, of the reports at the resolution, by SQL GROUP BY: all of
+    them (the study area picks its own), or, `narrowed`, only those in the asked area and box."""
+    rq = q.reports if narrowed else replace(q.reports, boxes=(), area=None)
     if q.resolution > q.public_resolution:
         rq = replace(rq, include_sensitive=False)
     unit = hexgrid.sql_parent(rq.placement.h3_column, q.resolution)
@@ -150,9 +170,15 @@ def _method(q: HotspotQuery, threshold: int, fallback: bool) -> str:
         else "every hexagon of the analysed areas, zeros included"
     )
     correction = "; classes from Benjamini-Hochberg adjusted p" if q.fdr else ""
+    inference = (
+        f"two-sided pseudo p from {q.permutations} conditional permutations (seed {q.seed})"
+        if q.permutations
+        else "two-sided p from the normal approximation"
+    )
     return (
         f"Getis-Ord Gi* of report counts per resolution-{q.resolution} H3 hexagon over {region}; "
-        f"binary weights of the {q.k}-ring, the hexagon included; two-sided normal p{correction}; "
+        f"binary weights of the {q.k}-ring, the hexagon included; {inference}{correction}; "
         f"hot/cold at 90, 95, 99% confidence. Hexagons whose ring holds fewer than {threshold} "
-        "reports are suppressed."
+        "reports are suppressed. Reports in hexagons outside the study area are counted in "
+        "`reports_outside` and left out."
     )

@@ -148,3 +148,59 @@ def test_fdr_uses_benjamini_hochberg_adjusted_p():
     assert fdr.p_class == pytest.approx(want)
     assert np.all(fdr.p_class >= plain.p - 1e-15)
     assert fdr.p == pytest.approx(plain.p)
+
+
+def _esda_graph(focal: np.ndarray, neighbour: np.ndarray):  # type: ignore[no-untyped-def]
+    graph = pytest.importorskip("libpysal.graph")
+    without_self = focal != neighbour
+    return graph.Graph.from_arrays(
+        focal[without_self], neighbour[without_self], np.ones(without_self.sum())
+    )
+
+
+@pytest.mark.parametrize("values", ["continuous", "counts"])
+def test_permutation_p_agrees_with_esda_within_monte_carlo_error(values):
+    esda = pytest.importorskip("esda")
+    cells = _hexagons(6)
+    focal, neighbour = _pairs(_rings(cells, 1))
+    rng = np.random.default_rng(7)
+    if values == "continuous":
+        x = rng.gamma(2.0, 3.0, len(cells))
+    else:
+        x = rng.negative_binomial(1, 0.5, len(cells)).astype(float)
+        x[:12] += 6  # a cluster, so that some p are small
+    theirs = esda.G_Local(
+        x, _esda_graph(focal, neighbour), transform="B", star=True, permutations=999, seed=3
+    )
+    ours = gi_star(x, focal, neighbour, permutations=999, seed=11)
+    # Two independent estimates of one p, each with P = 999 draws: their difference has
+    # standard deviation sqrt(2 p (1 - p) / 999). Four of those, and the 1/1000 floor.
+    sd = np.sqrt(2 * theirs.p_sim * (1 - theirs.p_sim) / 999)
+    assert np.all(np.abs(ours.p_folded - theirs.p_sim) <= 4 * sd + 2 / 1000)
+    assert ours.p_folded.min() < 0.01  # the check covers small p, not only p near 0.5
+
+
+def test_permutation_p_is_repeatable_and_depends_on_the_seed():
+    cells = _hexagons(4)
+    pairs = _pairs(_rings(cells, 1))
+    x = np.random.default_rng(2).poisson(1.5, len(cells)).astype(float)
+    first = gi_star(x, *pairs, permutations=199, seed=1)
+    assert np.array_equal(first.p, gi_star(x, *pairs, permutations=199, seed=1).p)
+    assert not np.array_equal(first.p, gi_star(x, *pairs, permutations=199, seed=2).p)
+
+
+def test_sparse_counts_are_not_all_hot_under_permutation():
+    # Three reports in a wide empty area: the normal approximation calls every hexagon
+    # around them hot at 99%; the permutation test sees that three reports could fall
+    # together by chance, and an empty neighbourhood is no cold spot.
+    cells = _hexagons(8)
+    rings = _rings(cells, 2)
+    pairs = _pairs(rings)
+    x = np.zeros(len(cells))
+    x[rings[len(cells) // 2][:3]] = 1.0
+    normal = gi_star(x, *pairs)
+    permuted = gi_star(x, *pairs, permutations=999, seed=0, fdr=True)
+    assert (normal.classes == "hot-99").sum() >= 10
+    assert (permuted.classes == "hot-99").sum() == 0
+    assert not any(str(c).startswith("cold") for c in permuted.classes)
+    assert np.all((permuted.p > 0) & (permuted.p <= 1))
