@@ -16,6 +16,7 @@ from api.routes import (
     ogc,
     open311,
     photos,
+    releases,
     reports,
     status,
     taxonomy,
@@ -29,6 +30,7 @@ api_router.include_router(status.router)
 api_router.include_router(areas.router)
 api_router.include_router(aggregates.router)
 api_router.include_router(indicators.router)
+api_router.include_router(releases.router)
 api_router.include_router(coverage.router)
 api_router.include_router(hotspots.router)
 api_router.include_router(campaigns.router)

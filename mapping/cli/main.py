@@ -9,6 +9,7 @@ from mapping.cli.coverage import facilities, population
 from mapping.cli.demo import demo
 from mapping.cli.group import Group
 from mapping.cli.keys import keys
+from mapping.cli.releases import release
 from mapping.cli.reports import reports
 from mapping.settings import Settings
 from mapping.storage import make_engine
@@ -37,5 +38,5 @@ def db_upgrade(settings: Settings) -> None:
     click.echo(f"schema at {migrations.current_revision(engine)}")
 
 
-for command in (areas, reports, demo, keys, facilities, population):
+for command in (areas, reports, demo, keys, facilities, population, release):
     main.add_command(command)

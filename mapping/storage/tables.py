@@ -245,3 +245,16 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("log", Json, nullable=False),
 )
+
+# Frozen snapshots of the indicator tables (mapping.releases); never updated or deleted.
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("replaces", sa.String(32), sa.ForeignKey("releases.id"), unique=True),
+    sa.Column("document", sa.Text(), nullable=False),
+    sa.Column("sdmx_csv", sa.Text(), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Releases: dated, immutable snapshots of the indicator tables that an office can cite."""
