@@ -23,11 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
+from mapping.analysis import census
 from mapping.analysis.aggregate import wilson
 from mapping.disclosure import cellkey
 from mapping.disclosure.publish import utc
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
+from mapping.storage import census as census_store
 from mapping.storage.reports import ReportQuery, report_filters
 from mapping.storage.tables import reports
 
@@ -210,17 +212,23 @@ def area_indicators(
         )
     ratings, litter = _ratings(conn, whole_months(q), level), _litter(conn, q, level)
     empty: dict[str, Any] = {d: {} for d in (*DIMENSIONS, "all")}
-    return [
-        {
-            "code": a["code"],
-            "name": a["name"],
-            "level": a["level"],
-            "sdg_16_6_2": _satisfaction(ratings.get(a["code"], empty), threshold),
-            "sdg_14_1_1": _litter_figures(litter.get(a["code"]), threshold),
-        }
-        for a in listed
-        if code is None or a["code"] == code
-    ]
+    chosen = [a for a in listed if code is None or a["code"] == code]
+    codes = [a["code"] for a in chosen]
+    margins = {d: census_store.margins_of(conn, codes, dimension=d) for d in census.DIMENSIONS}
+    out = []
+    for a in chosen:
+        satisfaction = _satisfaction(ratings.get(a["code"], empty), threshold)
+        out.append(
+            {
+                "code": a["code"],
+                "name": a["name"],
+                "level": a["level"],
+                "sdg_16_6_2": satisfaction,
+                "sdg_14_1_1": _litter_figures(litter.get(a["code"]), threshold),
+                "representativeness": census.representation_table(margins, a["code"], satisfaction),
+            }
+        )
+    return out
 
 
 CSV_COLUMNS = (

@@ -64,6 +64,7 @@ def area_figures(
         "parent": area["parent"],
         **summary,
         "indicators": {"sdg_16_6_2": table[0]["sdg_16_6_2"], "sdg_14_1_1": table[0]["sdg_14_1_1"]},
+        "representativeness": table[0]["representativeness"],
     }
 
 

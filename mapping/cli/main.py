@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mapping.cli.areas import areas
+from mapping.cli.census import census
 from mapping.cli.coverage import facilities, population
 from mapping.cli.demo import demo
 from mapping.cli.group import Group
@@ -38,5 +39,5 @@ def db_upgrade(settings: Settings) -> None:
     click.echo(f"schema at {migrations.current_revision(engine)}")
 
 
-for command in (areas, reports, demo, keys, facilities, population, release):
+for command in (areas, reports, demo, keys, facilities, population, release, census):
     main.add_command(command)

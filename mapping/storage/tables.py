@@ -258,3 +258,14 @@ releases = sa.Table(
     sa.Column("sdmx_csv", sa.Text(), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
 )
+
+# Census population of an area by one dimension and group (sex: female, male), as imported.
+census_margins = sa.Table(
+    "census_margins",
+    metadata,
+    sa.Column("area_code", sa.String(64), primary_key=True),
+    sa.Column("dimension", sa.String(16), primary_key=True),
+    sa.Column("grp", sa.String(32), primary_key=True),
+    sa.Column("population", sa.BigInteger(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+)
