@@ -26,7 +26,7 @@ def _post(client, keys, satisfaction: int, day: str) -> None:  # type: ignore[no
                 "status": "operational",
                 "satisfaction": satisfaction,
             },
-            reporter_sex="female" if i % 2 else "male",
+            reporter={"sex": "female" if i % 2 else "male"},
         )
         for i, (lon, lat) in enumerate(POINTS)
     ]
