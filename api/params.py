@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -20,25 +22,51 @@ Box = tuple[float, float, float, float]
 STATUSES = ("pending", "verified", "rejected", "duplicate", "hidden")
 
 
-def parse_bbox(value: str | None) -> list[Box]:
-    """`minLon,minLat,maxLon,maxLat` as boxes; one that crosses the antimeridian is split in two."""
-    if value is None:
-        return []
+# A number as JSON writes it (RFC 8259): an optional minus, no leading zeros, an optional
+# fraction and exponent. GDAL writes box edges near 0 degrees with exponents
+# (`1.00000000000000008e-05`); `+1`, `.5`, `1.` and `01` are not JSON numbers and are refused.
+JSON_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+BBOX_PATTERN = f"^{JSON_NUMBER}(?:,{JSON_NUMBER}){{3}}(?:,{JSON_NUMBER},{JSON_NUMBER})?$"
+_JSON_NUMBER = re.compile(JSON_NUMBER)
+
+
+def bbox_numbers(value: str, name: str = "bbox") -> tuple[float, float, float, float]:
+    """The four corners of a bbox of 4 numbers, or of 6 (`minX,minY,minZ,maxX,maxY,maxZ`), whose
+    heights are checked and dropped: every collection here is 2D. Axis order is the caller's."""
     parts = value.split(",")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        numbers = []
-    if len(numbers) != 4 or not all(abs(n) != float("inf") and n == n for n in numbers):
-        raise _bad("bbox", "give four numbers: minLon,minLat,maxLon,maxLat")
-    min_lon, min_lat, max_lon, max_lat = numbers
+    if len(parts) not in (4, 6):
+        raise _bad(name, f"give 4 numbers (or 6 with heights), not {len(parts)}")
+    for part in parts:
+        if not _JSON_NUMBER.fullmatch(part):
+            raise _bad(name, f"{part!r} is not a number as JSON writes it (e.g. -0.5, 1e-05)")
+    numbers = [float(p) for p in parts]
+    if not all(math.isfinite(n) for n in numbers):
+        raise _bad(name, "numbers must be finite")
+    if len(numbers) == 6:
+        if numbers[2] > numbers[5]:
+            raise _bad(name, "the minimum height (third number) exceeds the maximum (sixth)")
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
+def lonlat_boxes(corners: Box, name: str = "bbox") -> list[Box]:
+    """WGS84 boxes from `minLon,minLat,maxLon,maxLat`; one across the antimeridian is split."""
+    min_lon, min_lat, max_lon, max_lat = corners
     if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-        raise _bad("bbox", "longitudes must lie in -180..180 (order is minLon,minLat,...)")
+        raise _bad(name, "longitudes must lie in -180..180 (order is minLon,minLat,...)")
     if not (-90 <= min_lat <= max_lat <= 90):
-        raise _bad("bbox", "latitudes must lie in -90..90 with minLat <= maxLat")
+        raise _bad(name, "latitudes must lie in -90..90 with minLat <= maxLat")
     if min_lon > max_lon:
         return [(min_lon, min_lat, 180.0, max_lat), (-180.0, min_lat, max_lon, max_lat)]
     return [(min_lon, min_lat, max_lon, max_lat)]
+
+
+def parse_bbox(value: str | None) -> list[Box]:
+    """`minLon,minLat,maxLon,maxLat` (or with heights, `minLon,minLat,minH,maxLon,maxLat,maxH`)
+    as WGS84 boxes; one that crosses the antimeridian is split in two."""
+    if value is None:
+        return []
+    return lonlat_boxes(bbox_numbers(value))
 
 
 def parse_time(name: str, value: str | None) -> datetime | None:
@@ -105,13 +133,15 @@ def _bad(name: str, msg: str) -> InvalidQuery:
     return InvalidQuery(f"Query parameter {name!r}: {msg}.", [{"loc": ["query", name], "msg": msg}])
 
 
-NUMBER = r"-?[0-9]+(\.[0-9]+)?"
 BboxParam = Annotated[
     str | None,
     Query(
-        description="minLon,minLat,maxLon,maxLat in WGS84 degrees",
+        description="minLon,minLat,maxLon,maxLat in WGS84 degrees, or 6 numbers with heights "
+        "(minLon,minLat,minH,maxLon,maxLat,maxH; heights are ignored); JSON numbers, "
+        "exponents included",
         examples=["-1,5,0,6"],
-        pattern=f"^{NUMBER},{NUMBER},{NUMBER},{NUMBER}$",
+        # Documented, not enforced here: parse_bbox says which number is wrong.
+        json_schema_extra={"pattern": BBOX_PATTERN},
     ),
 ]
 TimeParam = Annotated[

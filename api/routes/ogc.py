@@ -12,14 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api import params
+from api import ogc_query, params
 from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.responses import FastJSONResponse, GeoJSONResponse
+from api.routes import ogc_schemas
 from mapping.disclosure.publish import rfc3339
 from mapping.errors import InvalidQuery
 from mapping.settings import Settings
-from mapping.standards import ogc
+from mapping.standards import ogc, ogc_crs, ogc_filter
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -27,7 +28,9 @@ JSON, GEOJSON = "application/json", "application/geo+json"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Not conf/oas30: /openapi.json is OpenAPI 3.1, and Part 1 defines no class for 3.1.
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *ogc_filter.CONFORMANCE,
 ]
 OGC_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 FormatParam = Annotated[
@@ -60,6 +63,7 @@ def _analysis(settings: Settings) -> ogc.Analysis:
 
 @router.get("", summary="Landing page of the OGC API - Features", openapi_extra=PUBLIC)
 def landing(request: Request, f: FormatParam = None) -> Response:
+    ogc_query.reject_unknown(request, ogc_query.COMMON_PARAMS)
     base = _base(request)
     root = str(request.base_url).rstrip("/")
     return OGCJSONResponse(
@@ -72,7 +76,7 @@ def landing(request: Request, f: FormatParam = None) -> Response:
                 _link(
                     f"{root}/openapi.json",
                     "service-desc",
-                    "application/vnd.oai.openapi+json;version=3.0",
+                    "application/vnd.oai.openapi+json;version=3.1",
                     "the API definition",
                 ),
                 _link(f"{root}/docs", "service-doc", "text/html", "the API documentation"),
@@ -86,12 +90,13 @@ def landing(request: Request, f: FormatParam = None) -> Response:
 
 
 @router.get("/conformance", summary="Conformance classes implemented", openapi_extra=PUBLIC)
-def conformance(f: FormatParam = None) -> Response:
+def conformance(request: Request, f: FormatParam = None) -> Response:
+    ogc_query.reject_unknown(request, ogc_query.COMMON_PARAMS)
     return OGCJSONResponse({"conformsTo": CONFORMANCE})
 
 
 def _collection(
-    request: Request, collection: ogc.Collection, extent: dict[str, Any]
+    request: Request, collection: ogc.Collection, extent: dict[str, Any], crs: list[str]
 ) -> dict[str, Any]:
     href = f"{_base(request)}/collections/{collection.id}"
     return {
@@ -99,11 +104,13 @@ def _collection(
         "title": collection.title,
         "description": collection.description,
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": crs,
+        "storageCrs": ogc_crs.CRS84,
         "extent": extent,
         "links": [
             _link(href, "self", JSON, collection.title),
             _link(f"{href}/items", "items", GEOJSON, f"{collection.title} as GeoJSON"),
+            *ogc_schemas.collection_links(href),
         ],
     }
 
@@ -112,15 +119,18 @@ def _collection(
 def list_collections(
     request: Request, engine: EngineDep, settings: SettingsDep, f: FormatParam = None
 ) -> Response:
+    ogc_query.reject_unknown(request, ogc_query.COMMON_PARAMS)
     analysis = _analysis(settings)
     found = ogc.collections(settings.ogc_hex_resolutions)
     with engine.connect() as conn:
         reports_extent = ogc.extent(conn, found[0], analysis)
+        crs = ogc.crs_offered(conn, analysis)
         described = [
             _collection(
                 request,
                 c,
                 reports_extent if c.source == "reports" else ogc.extent(conn, c, analysis),
+                crs,
             )
             for c in found
         ]
@@ -141,19 +151,12 @@ def read_collection(
     settings: SettingsDep,
     f: FormatParam = None,
 ) -> Response:
+    ogc_query.reject_unknown(request, ogc_query.COMMON_PARAMS)
     collection = ogc.find(collection_id, settings.ogc_hex_resolutions)
     with engine.connect() as conn:
         extent = ogc.extent(conn, collection, _analysis(settings))
-    return OGCJSONResponse(_collection(request, collection, extent))
-
-
-def parse_bbox(value: str | None) -> list[params.Box]:
-    """`minLon,minLat,maxLon,maxLat`, or the 3D form with heights, which are ignored."""
-    if value is not None:
-        parts = value.split(",")
-        if len(parts) == 6:
-            value = ",".join([parts[0], parts[1], parts[3], parts[4]])
-    return params.parse_bbox(value)
+        crs = ogc.crs_offered(conn, _analysis(settings))
+    return OGCJSONResponse(_collection(request, collection, extent, crs))
 
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
@@ -189,6 +192,12 @@ def _limit(value: int | None, settings: Settings) -> int:
     return min(value, settings.page_limit_max)
 
 
+def allowed_params(collection: ogc.Collection) -> set[str]:
+    """The query parameters /collections/{id}/items takes for `collection`; any other is a
+    400 (OGC /req/core/query-param-unknown). Filters a collection takes add their names here."""
+    return set(ogc_query.ITEMS_PARAMS) | ogc_filter.filter_params(collection.source)
+
+
 @router.get(
     "/collections/{collection_id}/items",
     response_class=GeoJSONResponse,
@@ -208,45 +217,70 @@ def read_items(
     ] = None,
     cursor: Annotated[str | None, Query(description="from a `next` link")] = None,
     offset: Annotated[
-        int | None, Query(ge=0, le=params.MAX_SEQ, description="from a `next` link")
+        int | None, Query(ge=0, le=params.MAX_SEQ, description="how many features to skip")
     ] = None,
+    crs: ogc_query.CrsParam = None,
+    bbox_crs: ogc_query.BboxCrsParam = None,
     f: FormatParam = None,
+    cql: ogc_schemas.FilterParam = None,
+    cql_lang: ogc_schemas.FilterLangParam = None,
+    cql_crs: ogc_schemas.FilterCrsParam = None,
 ) -> Response:
     collection = ogc.find(collection_id, settings.ogc_hex_resolutions)
+    ogc_query.reject_unknown(request, allowed_params(collection))
+    if cursor is not None and offset is not None:
+        raise InvalidQuery(
+            "Give either 'cursor' or 'offset', not both.",
+            [{"loc": ["query", "offset"], "msg": "not with cursor"}],
+        )
     since, until = parse_datetime(when)
-    q = ogc.ItemsQuery(
-        boxes=parse_bbox(bbox),
-        since=since,
-        until=until,
-        limit=_limit(limit, settings),
-        cursor=params.decode_cursor(cursor),
-        offset=offset or 0,
-    )
+    page_size = _limit(limit, settings)
     with engine.connect() as conn:
+        offered = ogc.crs_offered(conn, _analysis(settings))
+        target = ogc_crs.choose(crs, offered, "crs")
+        where = ogc_filter.build(
+            collection.source,
+            text=cql,
+            lang=cql_lang,
+            crs=ogc_crs.choose(cql_crs, offered, "filter-crs"),
+            params=request.query_params,
+        )
+        q = ogc.ItemsQuery(
+            boxes=ogc_query.boxes(bbox, bbox_crs, offered),
+            since=since,
+            until=until,
+            limit=page_size,
+            cursor=params.decode_cursor(cursor),
+            offset=offset or 0,
+            where=where,
+        )
         page = ogc.items(conn, collection, q, _analysis(settings))
     href = f"{_base(request)}/collections/{collection.id}"
     links = [
         _link(str(request.url), "self", GEOJSON, "this page"),
         _link(href, "collection", JSON, collection.title),
+        *ogc_query.paging_links(
+            request,
+            next_cursor=None
+            if page.next_cursor is None
+            else params.encode_cursor(page.next_cursor),
+            next_offset=page.next_offset,
+            offset=q.offset,
+            limit=page_size,
+            link=_link,
+            media=GEOJSON,
+        ),
     ]
-    kept = request.url.remove_query_params(["cursor", "offset"])
-    if page.next_cursor is not None:
-        next_url = kept.include_query_params(cursor=params.encode_cursor(page.next_cursor))
-        links.append(_link(str(next_url), "next", GEOJSON, "next page"))
-    elif page.next_offset is not None:
-        links.append(
-            _link(str(kept.include_query_params(offset=page.next_offset)), "next", GEOJSON)
-        )
     body: dict[str, Any] = {
         "type": "FeatureCollection",
-        "features": page.features,
+        "features": ogc_crs.reproject(page.features, target),
         "links": links,
         "timeStamp": rfc3339(datetime.now(UTC)),
         "numberReturned": len(page.features),
     }
     if page.number_matched is not None:
         body["numberMatched"] = page.number_matched
-    return GeoJSONResponse(body)
+    return GeoJSONResponse(body, headers=ogc_query.content_crs(target))
 
 
 @router.get(
@@ -261,14 +295,23 @@ def read_item(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
+    crs: ogc_query.CrsParam = None,
     f: FormatParam = None,
 ) -> Response:
+    ogc_query.reject_unknown(request, ogc_query.ITEM_PARAMS)
     collection = ogc.find(collection_id, settings.ogc_hex_resolutions)
     with engine.connect() as conn:
+        target = ogc_crs.choose(crs, ogc.crs_offered(conn, _analysis(settings)), "crs")
         feature = ogc.item(conn, collection, feature_id, _analysis(settings))
+    # A copy: the feature may be cached, and gets links of this request.
+    feature = {**ogc_crs.reproject([feature], target)[0]}
     href = f"{_base(request)}/collections/{collection.id}"
     feature["links"] = [
         _link(str(request.url), "self", GEOJSON, "this feature"),
         _link(href, "collection", JSON, collection.title),
     ]
-    return GeoJSONResponse(feature)
+    return GeoJSONResponse(feature, headers=ogc_query.content_crs(target))
+
+
+# The collections' schemas and queryables (Features Parts 3 and 5), under the same prefix.
+router.include_router(ogc_schemas.router)

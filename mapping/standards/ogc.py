@@ -29,6 +29,7 @@ from mapping import hexgrid
 from mapping.analysis import aggregate
 from mapping.disclosure.publish import View, area_feature, report_feature, rfc3339
 from mapping.errors import NotFound
+from mapping.standards import ogc_crs, ogc_filter_sql, ogc_predicates, ogc_window
 from mapping.storage import areas as area_store
 from mapping.storage import report_pages
 from mapping.storage import reports as store
@@ -66,6 +67,7 @@ class ItemsQuery:
     limit: int = 1000
     cursor: int | None = None  # reports: after this storage key
     offset: int = 0  # areas and hexes: after this many
+    where: ogc_predicates.Predicate | None = None  # Part 3: filter and property parameters
 
 
 @dataclass(slots=True)
@@ -128,12 +130,26 @@ def items(conn: Connection, collection: Collection, q: ItemsQuery, analysis: Ana
     """One page of the collection's features."""
     if collection.source == "reports":
         query = _report_query(q)
+        if q.where is not None:
+            rows, key, next_offset, matched = ogc_filter_sql.page(conn, query, q.where, q.offset)
+            view = View(public_resolution=analysis.public_resolution)
+            found = [_uniform(report_feature(r, view)) for r in rows]
+            return Page(found, key, next_offset, matched)
+        if q.offset:
+            # Skip by position, then read on by storage key as a cursor would.
+            skipped, _ = report_pages.download_bound(conn, query, q.offset)
+            query = replace(query, after=skipped)
         rows, resume = store.list_reports(conn, query)
         view = View(public_resolution=analysis.public_resolution)
         features = [_uniform(report_feature(r, view)) for r in rows]
         matched = report_pages.count(conn, replace(query, after=None))
+        if q.offset:
+            more = resume is not None
+            return Page(features, None, q.offset + q.limit if more else None, matched)
         return Page(features, resume, None, matched)
     features = _all(conn, collection, q, analysis)
+    if q.where is not None:
+        features = [f for f in features if ogc_predicates.matches(q.where, f)]
     end = q.offset + q.limit
     more = end < len(features)
     return Page(features[q.offset : end], None, end if more else None, len(features))
@@ -209,16 +225,21 @@ def _compute(
         return _areas(conn, q.boxes)
     # As /api/v1/aggregates/hexes counts: sensitive reports in their public cell, only at
     # resolutions up to the public one (aggregate.hexes sees to it).
-    query = replace(_report_query(q), after=None)
+    # A bbox selects the hexagons that meet it: aggregate.hexes is asked for those whose
+    # centre lies within a box grown by more than a hexagon's radius (each counted whole, so
+    # its numbers are the same whatever box selects it), and the outlines tested here.
+    resolution = collection.resolution or 0
+    grown = aggregate.widened(q.boxes, resolution) if q.boxes else ()
+    query = replace(_report_query(q), after=None, boxes=grown)
     features, _ = aggregate.hexes(
         conn,
         query,
-        resolution=collection.resolution or 0,
+        resolution=resolution,
         threshold=analysis.threshold,
         public_resolution=analysis.public_resolution,
         max_cells=analysis.max_cells,
     )
-    return features
+    return ogc_window.meeting(features, q.boxes) if q.boxes else features
 
 
 def _areas(conn: Connection, boxes: Sequence[Box]) -> list[dict[str, Any]]:
@@ -261,21 +282,32 @@ def item(conn: Connection, collection: Collection, fid: str, analysis: Analysis)
     return found[0]
 
 
+def areas_bbox(conn: Connection, analysis: Analysis) -> list[float] | None:
+    """The WGS84 bbox of every stored area (minLon, minLat, maxLon, maxLat); None without any."""
+    areas = Collection("areas", "", "", "areas")
+    boxes = [
+        shapely.geometry.shape(f["geometry"]).bounds
+        for f in _all(conn, areas, ItemsQuery(), analysis)
+    ]
+    if not boxes:
+        return None
+    return [
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    ]
+
+
+def crs_offered(conn: Connection, analysis: Analysis) -> list[str]:
+    """The CRS URIs every collection is served in: CRS84 first, as stored (ogc_crs)."""
+    return ogc_crs.supported(areas_bbox(conn, analysis))
+
+
 def extent(conn: Connection, collection: Collection, analysis: Analysis) -> dict[str, Any]:
     """The collection's `extent` member: WGS84 bbox (CRS84) and observation interval."""
     if collection.source == "areas":
-        boxes = [shapely.geometry.shape(f["geometry"]).bounds for f in _areas(conn, ())]
-        bbox = (
-            [
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
-            ]
-            if boxes
-            else None
-        )
-        return _extent(bbox, [None, None])
+        return _extent(areas_bbox(conn, analysis), [None, None])
     bbox, interval = report_pages.extent(conn, _report_query(ItemsQuery()))
     if bbox is not None and collection.resolution is not None:
         # Hexagons reach beyond the points they count, by up to about one edge.
