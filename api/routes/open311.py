@@ -2,15 +2,16 @@
 
 Discovery, services, service definitions, service requests (GET with the specification's
 filters and 90-day window, POST form-encoded with `api_key`), single requests and tokens.
-Errors take the specification's shape, a list of `{code, description}`, in the format asked
-for: this router's route class catches them before the API's problem handler would.
+Errors take the specification's shape, a list of `{code, description}` with one element per
+problem, each naming the field and its rule (mapping.standards.open311_errors), in the format
+asked for: this router's route class catches them before the API's problem handler would.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -25,12 +26,14 @@ from starlette.exceptions import HTTPException
 from api import params
 from api.auth import PUBLIC, count_write, principal_for_key
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
-from api.errors import BodyStalled, BodyTooLarge, headers_of, status_of, too_large_detail, where
+from api.errors import BodyStalled, BodyTooLarge, headers_of, status_of, too_large_detail
 from api.responses import FastJSONResponse
 from mapping.disclosure.publish import View, report_feature
 from mapping.errors import (
     CivicMapError,
+    ErrorItem,
     InvalidInput,
+    InvalidQuery,
     NotFound,
     Unauthorized,
     error_items,
@@ -38,6 +41,8 @@ from mapping.errors import (
 from mapping.reports import ingest
 from mapping.reports.write import Submission
 from mapping.standards import open311
+from mapping.standards.open311_errors import georeport_errors, point_to_definition
+from mapping.standards.open311_form import request_feature, unknown_service
 from mapping.standards.open311_xml import to_xml
 from mapping.storage import report_pages
 from mapping.storage import reports as store
@@ -67,8 +72,15 @@ def _error_format(request: Request) -> str:
     return "xml" if request.url.path.endswith(".xml") else "json"
 
 
-def error(request: Request, status: int, description: str, **kw: Any) -> Response:
-    errors = [{"code": status, "description": description}]
+def error(
+    request: Request,
+    status: int,
+    description: str,
+    items: Sequence[ErrorItem] = (),
+    **kw: Any,
+) -> Response:
+    """The GeoReport error list: one element per problem in `items`, else `description`."""
+    errors = georeport_errors(status, description, items)
     return render(_error_format(request), "errors", errors, status, **kw)
 
 
@@ -86,13 +98,13 @@ class Open311Route(APIRoute):
                 status = GEOREPORT_STATUS.get(status, status)
                 # An api_key is no Bearer token: a GeoReport client is told no WWW-Authenticate.
                 headers = None if isinstance(exc, Unauthorized) else headers_of(exc)
-                return error(request, status, exc.detail, headers=headers)
+                return error(request, status, exc.detail, exc.errors, headers=headers)
             except BodyStalled:
                 raise  # answered 408 by the body middleware, for every route alike
             except BodyTooLarge as exc:  # found while the form streamed in
                 return error(request, 413, too_large_detail(exc.limit))
             except RequestValidationError as exc:
-                return error(request, 400, f"Invalid request: see {where(error_items(exc))}.")
+                return error(request, 400, "Invalid request.", error_items(exc))
             except HTTPException as exc:
                 return error(request, exc.status_code, str(exc.detail))
             except Exception:
@@ -226,15 +238,25 @@ def _search(
     wanted = [c.strip() for c in codes.split(",") if c.strip()] if codes else []
     if not wanted:
         return report_pages.newest(conn, base)
+    services = _services(wanted)
     rows: list[RowMapping] = []
-    for code in wanted:
-        try:
-            kind, category = open311.parse_service_code(code)
-        except NotFound as exc:
-            raise InvalidInput(exc.detail, [{"loc": ["service_code"], "msg": "unknown"}]) from None
+    for kind, category in services:
         rows += report_pages.newest(conn, _with(base, kind, category))
     rows.sort(key=lambda r: (r["observed_at"], r["seq"]), reverse=True)
     return rows[: open311.MAX_REQUESTS]
+
+
+def _services(codes: list[str]) -> list[tuple[str, str]]:
+    """(kind, category) of each code; InvalidQuery names every unknown one."""
+    found, unknown = [], []
+    for code in codes:
+        try:
+            found.append(open311.parse_service_code(code))
+        except NotFound:
+            unknown.append(unknown_service(code))
+    if unknown:
+        raise InvalidQuery("Unknown service_code.", unknown)
+    return found
 
 
 def _with(q: ReportQuery, kind: str, category: str) -> ReportQuery:
@@ -291,7 +313,7 @@ async def create_request(
     async with request.form(max_files=0, max_fields=500) as form:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
     principal = principal_for_key(request, fields.get("api_key"))
-    feature = open311.request_feature(fields, now=datetime.now(UTC))
+    feature = request_feature(fields, now=datetime.now(UTC))
     submitter = count_write(request, engine, settings, principal)
 
     def submit() -> Submission:
@@ -299,7 +321,11 @@ async def create_request(
             engine, feature, limits=limits, areas=areas.current(), submitter=submitter
         )
 
-    submission = await run_in_threadpool(submit)
+    try:
+        submission = await run_in_threadpool(submit)
+    except InvalidInput as exc:
+        point_to_definition(exc, fields["service_code"])
+        raise
     report_id = str(submission.row["id"])
     notice = "Stored; it will be moderated."
     if submission.receipt:

@@ -14,12 +14,10 @@ moderation (else its receipt), and `status` is `open` for pending and verified r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mapping.errors import InvalidInput, InvalidQuery, NotFound
-from mapping.imports.values import coerce
+from mapping.errors import InvalidQuery, NotFound
 from mapping.taxonomy import (
     HOTSPOT_THEMES,
     LITTER_ITEMS,
@@ -186,78 +184,6 @@ def definition(code: str) -> dict[str, Any]:
     return {"service_code": code, "attributes": attributes}
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
-    lon: float
-    lat: float
-
-
-def _location(form: Mapping[str, str]) -> Location:
-    lat, lon = form.get("lat"), form.get("long")
-    if not lat or not lon:
-        raise InvalidInput(
-            "lat and long are required: CivicMap places every report at a point "
-            "(address_string alone cannot be placed).",
-            [{"loc": ["lat"], "msg": "required"}, {"loc": ["long"], "msg": "required"}],
-        )
-    try:
-        return Location(lon=float(lon), lat=float(lat))
-    except ValueError:
-        raise InvalidInput(
-            "lat and long must be decimal degrees (WGS84).",
-            [{"loc": ["lat"], "msg": "not a number"}],
-        ) from None
-
-
-def request_feature(form: Mapping[str, str], *, now: datetime) -> dict[str, Any]:
-    """The report Feature a POSTed service request stands for. Contact details (email, names,
-    phone, device_id) are not kept: CivicMap stores no personal contact."""
-    code = form.get("service_code")
-    if not code:
-        raise InvalidInput(
-            "service_code is required; see services.json.",
-            [{"loc": ["service_code"], "msg": "required"}],
-        )
-    try:
-        kind, category = parse_service_code(code)
-    except NotFound as exc:
-        raise InvalidInput(exc.detail, [{"loc": ["service_code"], "msg": "unknown"}]) from None
-    where = _location(form)
-    properties: dict[str, Any] = {
-        "kind": kind,
-        "category": category,
-        "observed_at": now.isoformat(),
-        "attributes": {},
-    }
-    if form.get("description"):
-        properties["description"] = form["description"]
-    for key, value in form.items():
-        if key.startswith("attribute[") and key.endswith("]") and value != "":
-            _set_attribute(properties, kind, key[len("attribute[") : -1], value)
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [where.lon, where.lat]},
-        "properties": properties,
-    }
-
-
-def _set_attribute(properties: dict[str, Any], kind: str, code: str, value: str) -> None:
-    if code == "sensitive":
-        properties["sensitive"] = value.strip().lower() == "true"
-        return
-    group, _, member = code.partition(".")
-    if group == "reporter" and member:
-        reporter = properties.setdefault("reporter", {})
-        reporter[member] = value.strip().lower() == "true" if member == "disability" else value
-        return
-    target = properties["attributes"]
-    if member:
-        target = target.setdefault(group, {})
-        target[member] = coerce(kind, group, value)
-    else:
-        target[group] = coerce(kind, group, value)
-
-
 def status_of(report_status: str) -> str:
     return "closed" if report_status in CLOSED else "open"
 
@@ -270,7 +196,7 @@ def statuses_for(value: str | None) -> tuple[str, ...]:
     if not wanted or wanted - {"open", "closed"}:
         raise InvalidQuery(
             "status must be open, closed, or both comma-separated.",
-            [{"loc": ["status"], "msg": "unknown"}],
+            [{"loc": ["status"], "msg": "must be open, closed, or both comma-separated"}],
         )
     return tuple(
         s for name, group in (("open", OPEN), ("closed", CLOSED)) if name in wanted for s in group
@@ -291,12 +217,12 @@ def window(
         return start, min(start + DEFAULT_WINDOW, max(now, start))
     if end < start:
         raise InvalidQuery(
-            "end_date is before start_date.", [{"loc": ["end_date"], "msg": "before start_date"}]
+            "end_date is before start_date.", [{"loc": ["end_date"], "msg": "is before start_date"}]
         )
     if end - start > DEFAULT_WINDOW:
         raise InvalidQuery(
             "start_date and end_date may span 90 days at most.",
-            [{"loc": ["end_date"], "msg": "more than 90 days after start_date"}],
+            [{"loc": ["end_date"], "msg": "may be 90 days after start_date at most"}],
         )
     return start, end
 
