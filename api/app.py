@@ -12,6 +12,7 @@ from api.routes import api_router, root_router
 from mapping.areas.index import AreaIndexCache
 from mapping.settings import Settings
 from mapping.storage import make_engine
+from web.docs import router as docs_router
 from web.routes import router as web_router
 
 BULK_PATHS = ("/reports/batch", "/reports/import")
@@ -26,6 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=mapping.__version__,
         description="Participatory mapping of public services, beach litter and community "
         "hotspots: citizen reports in, hexagon and area aggregates out.",
+        # /docs and /redoc are web.docs: our own pages, on our own copies of the libraries.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.policies = settings.policies()
@@ -48,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(root_router)
     app.include_router(web_router)
+    app.include_router(docs_router)
     return app
