@@ -102,6 +102,12 @@ def report_feature(row: Mapping[Any, Any], view: View) -> dict[str, Any]:
         public_cell = hexgrid.parent(cell, view.public_resolution)
         lon, lat = hexgrid.centre(public_cell)
         properties["h3"] = hexgrid.to_str(public_cell)
+        # Sending time follows observing time closely (volunteers send from the spot), so
+        # it is published as its day, as the observation time is.
+        received = utc(row["received_at"])
+        properties["received_at"] = rfc3339(
+            received.replace(hour=0, minute=0, second=0, microsecond=0)
+        )
         properties["accuracy_m"] = None
         properties["quality"] = [f for f in row["quality"] if f not in EXACT_POINT_FLAGS]
         properties["location_generalised_to"] = f"h3 resolution {view.public_resolution}"

@@ -119,6 +119,11 @@ def test_a_sensitive_reports_time_is_its_day(client, keys):
     assert {f["id"] for f in before["features"]} == {f["id"] for f in after["features"]}
     moderator = client.get(f"/api/v1/reports/{report['id']}", headers=keys["moderator"]).json()
     assert moderator["properties"]["observed_at"] == OBSERVED
+    # When it was sent is as telling as when it was seen: a volunteer sends from the spot.
+    received = moderator["properties"]["received_at"]
+    assert not received.endswith("T00:00:00Z")
+    public = _public(client, report["id"])["properties"]["received_at"]
+    assert public == received[:10] + "T00:00:00Z"
 
 
 @pytest.mark.parametrize("resolution", [9, 8])
