@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from mapping.cli.main import main
 from tests.conftest import make_report
 from tests.data import SHARED_DATA
 
 DISTRICTS = SHARED_DATA / "ghana_census2021_districts.csv"
 SOURCE = "Ghana Statistical Service, 2021 PHC"
-
-
-@pytest.fixture(scope="module")
-def run(database_url):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(main, list(args), env={"CIVICMAP_DATABASE_URL": database_url})
-
-    return invoke
 
 
 def _import(run, *extra: str):  # type: ignore[no-untyped-def]

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from mapping.cli.main import main
 from tests.conftest import make_report
 
 # Twelve ratings at service points about 1 km apart in Accra, observed in October 2026.
@@ -33,16 +31,6 @@ def _post(client, keys, satisfaction: int, day: str) -> None:  # type: ignore[no
     body = {"type": "FeatureCollection", "features": features}
     result = client.post("/api/v1/reports/batch", json=body, headers=keys["volunteer"])
     assert result.status_code == 200, result.text
-
-
-@pytest.fixture(scope="module")
-def run(database_url):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(main, list(args), env={"CIVICMAP_DATABASE_URL": database_url})
-
-    return invoke
 
 
 @pytest.fixture(scope="module")
