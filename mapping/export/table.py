@@ -23,7 +23,9 @@ SEPARATOR = "."
 LIST_SEPARATOR = ";"
 
 # Column types. A column whose values need two types is REAL for integers and reals, else TEXT.
-BOOLEAN, INTEGER, REAL, TEXT = "boolean", "integer", "real", "text"
+BOOLEAN, INTEGER, REAL, DATETIME, TEXT = "boolean", "integer", "real", "datetime", "text"
+# An RFC 3339 date-time in UTC, as every time member is written (`2026-03-01T09:30:00Z`).
+_UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 
 
 def flatten(properties: Mapping[str, Any], lists: set[str] | None = None) -> dict[str, Any]:
@@ -106,6 +108,8 @@ def value_type(value: Any) -> str | None:
         return INTEGER
     if isinstance(value, float):
         return REAL
+    if isinstance(value, str) and _UTC_TIME.fullmatch(value):
+        return DATETIME
     return TEXT
 
 

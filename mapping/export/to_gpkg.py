@@ -16,7 +16,7 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -24,11 +24,12 @@ import orjson
 
 from mapping.export.download import Download
 from mapping.export.geometry import GPKG_SRS_ID, gpkg_blob
-from mapping.export.table import BOOLEAN, INTEGER, REAL, Columns, flatten, scan
+from mapping.export.table import BOOLEAN, DATETIME, INTEGER, REAL, Columns, flatten, scan
 
 CHUNK_ROWS = 1000
 BLOCK_BYTES = 256 * 1024
-SQL_TYPES = {BOOLEAN: "BOOLEAN", INTEGER: "INTEGER", REAL: "REAL"}
+# A DATETIME column holds RFC 3339 text in UTC, which GDAL and QGIS read as date-times.
+SQL_TYPES = {BOOLEAN: "BOOLEAN", INTEGER: "INTEGER", REAL: "REAL", DATETIME: "DATETIME"}
 GEOMETRY_NAMES = {
     "Point": "POINT",
     "LineString": "LINESTRING",
@@ -160,11 +161,21 @@ def _value(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | float) else str(value)
 
 
+def gpkg_time(value: str | None) -> str | None:
+    """An RFC 3339 UTC time in the form GeoPackage asks of DATETIME (`...T09:30:00.000Z`), to
+    the nearest millisecond, which is as fine as GDAL and QGIS read a date-time."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) + timedelta(microseconds=500)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def write(path: str, download: Download) -> int:
     """Write the download as a GeoPackage at `path`; the number of features written."""
     columns = scan(download.features)
     table = table_name(download.layer)
     names = columns.names
+    times = {n for n in names if columns.type_of(n) == DATETIME}
     placeholders = ", ".join("?" * (len(names) + 2))
     insert = (
         f"INSERT INTO {_quote(table)} (geom, id{''.join(', ' + _quote(n) for n in names)}) "
@@ -186,7 +197,7 @@ def write(path: str, download: Download) -> int:
                 (
                     gpkg_blob(geometry) if geometry else None,
                     None if ident is None else str(ident),
-                    *(_value(flat.get(n)) for n in names),
+                    *(gpkg_time(flat.get(n)) if n in times else _value(flat.get(n)) for n in names),
                 )
             )
             if len(rows) >= CHUNK_ROWS:

@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import IO, Any
 
@@ -245,6 +246,11 @@ def _plain(value: Any) -> Any:
             return None
     except (TypeError, ValueError):
         pass
+    if hasattr(value, "to_pydatetime"):  # a DateTime field, such as our downloads' times
+        moment = value.to_pydatetime()
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.isoformat().replace("+00:00", "Z")
     return value.item() if hasattr(value, "item") else value
 
 

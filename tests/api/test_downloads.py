@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import tracemalloc
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +128,8 @@ def _normal(properties: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict):
             pruned = {k: prune(v) for k, v in value.items() if v is not None}
             return {k: v for k, v in pruned.items() if v != {}}
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", value):
+            return _millisecond(value)
         return value
 
     return prune(flat_tree)  # type: ignore[no-any-return]
@@ -150,7 +154,15 @@ def _missing(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "to_pydatetime"):  # a GeoPackage DateTime
+        return value.to_pydatetime().astimezone(UTC).isoformat().replace("+00:00", "Z")
     return value.item() if hasattr(value, "item") else value
+
+
+def _millisecond(text: str) -> str:
+    """An RFC 3339 UTC time to the nearest millisecond, as fine as GDAL holds a DateTime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00")) + timedelta(microseconds=500)
+    return moment.isoformat(timespec="milliseconds")
 
 
 def test_geopackage_round_trip_keeps_every_attribute(client, tmp_path):
