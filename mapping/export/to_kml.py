@@ -2,9 +2,12 @@
 
 Each Placemark's `name` is the feature's id; properties are flattened as in the tables (dotted
 names, lists joined by `;`) and declared once in a `<Schema>`, each Placemark holding a
-`<SchemaData>` with one `<SimpleData>` per non-null value: both of GDAL's KML drivers and
-Google Earth read that form (GDAL's plain KML driver ignores untyped `<Data>`). The schema needs
-the columns first, so this takes two passes like the tables. The collection's metadata is the
+`<SchemaData>` with one `<SimpleData>` for every field of the schema, a null text as an empty
+one (a null number is left out: GDAL would read an empty one as 0):
+both of GDAL's KML drivers and Google Earth read that form (GDAL's plain KML driver ignores
+untyped `<Data>`). A feature's `observed_at` is also its `<TimeStamp>`, which Google Earth's
+time slider and GDAL's `timestamp` field read. The schema needs the columns first, so this
+takes two passes like the tables. The collection's metadata is the
 Document's description and its own ExtendedData.
 """
 
@@ -62,27 +65,37 @@ def schema(columns: Columns) -> str:
     return f'<Schema name="{SCHEMA_ID}" id="{SCHEMA_ID}">{fields}</Schema>\n'
 
 
-def placemark(feature: Mapping[str, Any]) -> str:
+def placemark(feature: Mapping[str, Any], fields: Mapping[str, str]) -> str:
+    """The Placemark of `feature`; `fields` are the schema's names and KML types. A null is an
+    empty SimpleData in a text field, and left out of a number or bool field, since GDAL reads
+    an empty one there as 0 (Google Earth shows both as blank)."""
+    properties = feature.get("properties") or {}
+    flat = flatten(properties)
     data = "".join(
-        f"<SimpleData name={quoteattr(_NOT_XML.sub('', name))}>{text(value)}</SimpleData>"
-        for name, value in flatten(feature.get("properties") or {}).items()
-        if value is not None
+        f"<SimpleData name={quoteattr(_NOT_XML.sub('', name))}>"
+        f"{'' if flat.get(name) is None else text(flat[name])}</SimpleData>"
+        for name, kind in fields.items()
+        if flat.get(name) is not None or kind == "string"
     )
     geometry = feature.get("geometry")
     ident = feature.get("id")
     # KML's own description is what Google Earth shows and what GDAL reads as `description`;
     # a `description` property goes there too, or GDAL's field of that name would hide it.
-    about = (feature.get("properties") or {}).get("description")
+    about = properties.get("description")
+    observed = properties.get("observed_at")
+    when = f"<TimeStamp><when>{text(observed)}</when></TimeStamp>" if observed else ""
     return (
         f"<Placemark><name>{text(ident) if ident is not None else ''}</name>"
         f"{'<description>' + text(about) + '</description>' if about is not None else ''}"
-        f'<ExtendedData><SchemaData schemaUrl="#{SCHEMA_ID}">{data}</SchemaData></ExtendedData>'
+        f'{when}<ExtendedData><SchemaData schemaUrl="#{SCHEMA_ID}">{data}</SchemaData>'
+        "</ExtendedData>"
         f"{kml(geometry) if geometry else ''}</Placemark>\n"
     )
 
 
 def chunks(download: Download) -> Iterator[bytes]:
     columns = scan(download.features)
+    fields = {name: KML_TYPES.get(columns.type_of(name), "string") for name in columns.names}
     meta = metadata_items(download)
     description = f"{download.metadata.get('method', '')} Licence: {meta.get('license', '')}."
     yield (
@@ -95,7 +108,7 @@ def chunks(download: Download) -> Iterator[bytes]:
     ).encode()
     buffer: list[str] = []
     for feature in download.features:
-        buffer.append(placemark(feature))
+        buffer.append(placemark(feature, fields))
         if len(buffer) >= CHUNK_PLACEMARKS:
             yield "".join(buffer).encode()
             buffer.clear()
