@@ -230,11 +230,29 @@ def read_gpkg(path: Path, *, layer: str | None = None) -> Iterator[Record]:
     columns = [c for c in frame.columns if c != geometry]
     for row in frame.itertuples(index=False, name=None):
         data = dict(zip(frame.columns, row, strict=True))
-        values = {c: _plain(data[c]) for c in columns}
+        values = _spread_objects({c: _plain(data[c]) for c in columns})
         shape = data.get(geometry) if geometry else None
         mapping_ = shapely.geometry.mapping(shape) if shape is not None else None
         point, problem = _point_of(mapping_)
         yield Record(values, point, problem, has_geometry=geometry is not None)
+
+
+def _spread_objects(values: dict[str, Any]) -> dict[str, Any]:
+    """Columns holding a JSON object as text (GDAL writes a nested GeoJSON member so, as in an
+    OAPIF copy of our `reports`) spread into dotted columns, as the GeoJSON reader does; a
+    dotted column of the same name already there wins."""
+    out = dict(values)
+    for name, value in values.items():
+        if not (isinstance(value, str) and value.startswith("{")):
+            continue
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(parsed, dict):
+            for key, item in flatten({name: parsed}).items():
+                out.setdefault(key, item)
+    return out
 
 
 def _plain(value: Any) -> Any:
