@@ -64,6 +64,17 @@ reports = sa.Table(
     *(sa.Column(f"public_area_{level}", sa.String(64)) for level in AREA_LEVELS),
     # The cell key method's random record key (0-255), made at ingest and never published.
     sa.Column("record_key", sa.SmallInteger()),
+    # The source it was imported from (`sources.id`); null for a citizen report sent here.
+    sa.Column("source", sa.String(64)),
+    # A litter survey's beach (`beaches.code`).
+    sa.Column("beach", sa.String(64)),
+    # Washington Group short set: six digits 1-4 (seeing, hearing, walking, cognition,
+    # self-care, communication), 0 where not asked.
+    sa.Column("reporter_wg", sa.String(6)),
+    # Where the respondent lives (an area code), not where the service is.
+    sa.Column("reporter_residence", sa.String(64)),
+    # `dont_know` or `refused` where the overall satisfaction question got no rating.
+    sa.Column("satisfaction_missing", sa.String(16)),
 )
 
 areas = sa.Table(
@@ -268,4 +279,32 @@ census_margins = sa.Table(
     sa.Column("grp", sa.String(32), primary_key=True),
     sa.Column("population", sa.BigInteger(), nullable=False),
     sa.Column("source", sa.Text(), nullable=False),
+)
+
+# Where imported data came from, under which licence (null: not stated) and with what credit.
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("license", sa.String(100)),
+    sa.Column("credit", sa.Text()),
+    sa.Column("url", sa.Text()),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Beach-litter survey sites: the reference stretch the guideline counts over, the regional sea,
+# and whether the water is `marine` or `freshwater` (only marine sites count toward 14.1.1).
+beaches = sa.Table(
+    "beaches",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("country", sa.String(2)),
+    sa.Column("regional_sea", sa.String(64)),
+    sa.Column("water", sa.String(16), nullable=False),
+    sa.Column("reference_m", sa.Float(), nullable=False),
+    sa.Column("source", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
 )
