@@ -23,6 +23,7 @@ from pydantic import (
     StrictInt,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from mapping.taxonomy import Kind
@@ -30,8 +31,21 @@ from mapping.taxonomy import Kind
 Sex = Literal["female", "male", "other", "undisclosed"]
 AgeGroup = Literal["0-14", "15-24", "25-44", "45-64", "65+"]
 Rating = Annotated[StrictInt, Field(ge=1, le=4)]
-Aspect = Literal["access", "affordability", "quality", "equal_treatment", "courtesy", "timeliness"]
+# The service attributes of the SDG 16.6.2 metadata; each service asks five of them.
+Aspect = Literal[
+    "access",
+    "affordability",
+    "quality",
+    "equal_treatment",
+    "courtesy",
+    "timeliness",
+    "effective_delivery",
+]
+# Washington Group short set: 1 no difficulty, 2 some, 3 a lot, 4 cannot do at all.
+Difficulty = Annotated[StrictInt, Field(ge=1, le=4)]
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+# An area code or an identifier: letters, digits and . _ -, at most 64.
+AREA_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # Numbers are JSON numbers: "5" or true where a number belongs is refused, not read as 5 or 1.
 Number = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 # More people than the largest city holds is a typing slip; it also keeps sums in 32 bits.
@@ -68,15 +82,22 @@ class ServiceAttributes(_Strict):
     name: Annotated[str, Field(max_length=200)] | None = None
     status: Literal["operational", "partly", "closed"] | None = None
     satisfaction: Rating | None = None
+    # Why the overall question has no rating, where it has none: SDG 16.6.2 counts these apart.
+    satisfaction_missing: Literal["dont_know", "refused"] | None = None
     aspects: dict[Aspect, Rating] = Field(default_factory=dict)
 
     _nul = field_validator("name")(_no_nul)
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> ServiceAttributes:
+        if self.satisfaction is not None and self.satisfaction_missing is not None:
+            raise ValueError("give satisfaction or satisfaction_missing, not both")
+        return self
 
 
 class LitterAttributes(_Strict):
     survey_length_m: Annotated[Number, Field(gt=0, le=1000)]
     items: Annotated[dict[str, Annotated[StrictInt, Field(ge=0, le=100_000)]], Field(min_length=1)]
-
 
 class HotspotAttributes(_Strict):
     severity: Annotated[StrictInt, Field(ge=1, le=5)]
@@ -90,10 +111,37 @@ ATTRIBUTES_BY_KIND: dict[str, type[BaseModel]] = {
 }
 
 
+class WashingtonGroup(_Strict):
+    """The Washington Group short set on functioning: difficulty in six domains."""
+
+    seeing: Difficulty | None = None
+    hearing: Difficulty | None = None
+    walking: Difficulty | None = None
+    cognition: Difficulty | None = None
+    self_care: Difficulty | None = None
+    communication: Difficulty | None = None
+
+    def digits(self) -> str | None:
+        """The answers as six digits in the set's order, 0 where not asked; None if none."""
+        answers = [getattr(self, d) for d in WG_ORDER]
+        if all(a is None for a in answers):
+            return None
+        return "".join(str(a or 0) for a in answers)
+
+
+WG_ORDER = ("seeing", "hearing", "walking", "cognition", "self_care", "communication")
+
+
 class Reporter(_Strict):
     sex: Sex | None = None
     age_group: AgeGroup | None = None
     disability: StrictBool | None = None
+    washington_group: WashingtonGroup | None = None
+    # Where the reporter lives: an area code, for disaggregation by residence.
+    residence: Annotated[str, Field(pattern=AREA_CODE_PATTERN)] | None = None
+    # Who the rating is by, where one sender submits for several people (an enumerator's
+    # interview number) or a page keeps a token of its own: SDG 16.6.2 counts a person once.
+    respondent: Annotated[str, Field(pattern=AREA_CODE_PATTERN)] | None = None
 
 
 class ReportProperties(BaseModel):

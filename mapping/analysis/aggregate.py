@@ -170,8 +170,9 @@ def effort_figures(visits: int, reports: int | None, *, threshold: int) -> dict[
     }
 
 
-def wilson(successes: int, n: int, z: float = 1.959964) -> list[float] | None:
+def wilson(successes: float, n: float, z: float = 1.959964) -> list[float] | None:
     """The Wilson score interval of a share (95% by default), as [low, high]; None for n = 0.
+    A weighted share gives its estimate times its effective n, and that n.
 
     Closed form (Wilson 1927), as scipy's binomtest(...).proportion_ci(method="wilson")
     gives it, at a fraction of the cost per hexagon.

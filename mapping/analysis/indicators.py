@@ -14,7 +14,7 @@ that differ by one person differ by noise. The 14.1.1 figures add up public meas
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
-from mapping.analysis import census
+from mapping.analysis import census, sdg16
 from mapping.analysis.aggregate import wilson
 from mapping.disclosure import cellkey
 from mapping.disclosure.publish import utc
@@ -39,7 +39,7 @@ DIMENSIONS = ("category", "sex", "age_group", "disability")
 # H3 cell (about 66 m across) of the rating's public position.
 SERVICE_POINT_RESOLUTION = 10
 METHOD = (
-    "SDG 16.6.2: share of ratings of 3 or 4 on the 1-4 scale, by category and by the "
+    "Pooled satisfaction: share of ratings of 3 or 4 on the 1-4 scale, by category and by the "
     "reporter's sex, age group and disability ('not_stated' where not given), counting one "
     "rating per contributor and service point (the latest) in the whole calendar months the "
     "query covers. SDG 14.1.1: litter items per 100 m surveyed, and the share of plastic "
@@ -192,11 +192,17 @@ def _litter_figures(figures: tuple[int, float, int, int] | None, threshold: int)
 
 def method(threshold: int) -> str:
     """The `method` line of an indicator answer."""
-    return METHOD + cellkey.method(threshold)
+    return sdg16.METHOD + METHOD + cellkey.method(threshold)
 
 
 def area_indicators(
-    conn: Connection, q: ReportQuery, *, level: int, threshold: int, code: str | None = None
+    conn: Connection,
+    q: ReportQuery,
+    *,
+    level: int,
+    threshold: int,
+    code: str | None = None,
+    wg_domains: Sequence[str] = sdg16.WG_DOMAINS,
 ) -> list[dict[str, Any]]:
     """For every area of `level` (or the one `code`), its SDG 16.6.2 and 14.1.1 figures.
 
@@ -210,7 +216,10 @@ def area_indicators(
             f"No areas of level {level} are stored; import them with `civicmap areas import`.",
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
-    ratings, litter = _ratings(conn, whole_months(q), level), _litter(conn, q, level)
+    months = whole_months(q)
+    ratings, litter = _ratings(conn, months, level), _litter(conn, q, level)
+    services = sdg16.tally(conn, months, level, wg_domains)
+    start, end = sdg16.period(months)
     empty: dict[str, Any] = {d: {} for d in (*DIMENSIONS, "all")}
     chosen = [a for a in listed if code is None or a["code"] == code]
     codes = [a["code"] for a in chosen]
@@ -218,6 +227,11 @@ def area_indicators(
     out = []
     for a in chosen:
         satisfaction = _satisfaction(ratings.get(a["code"], empty), threshold)
+        by_sex, sex_source = margins["sex"].get(a["code"], (None, None))
+        satisfaction["services"] = sdg16.service_figures(
+            services.get(a["code"]), threshold, by_sex, sex_source
+        )
+        satisfaction["period"] = {"start": start.isoformat(), "end": end.isoformat()}
         out.append(
             {
                 "code": a["code"],

@@ -195,6 +195,11 @@ def to_row(
         "reporter_sex": reporter.sex if reporter else None,
         "reporter_age_group": reporter.age_group if reporter else None,
         "reporter_disability": reporter.disability if reporter else None,
+        "reporter_wg": reporter.washington_group.digits()
+        if reporter and reporter.washington_group
+        else None,
+        "reporter_residence": reporter.residence if reporter else None,
+        "reporter_respondent": reporter.respondent if reporter else None,
         "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
         "status": "pending",
         "status_note": None,
@@ -207,7 +212,11 @@ def to_row(
 def _measures(attributes: BaseModel) -> dict[str, Any]:
     """The numbers aggregates sum, out of the attributes once, so SQL needs no JSON."""
     if isinstance(attributes, ServiceAttributes):
-        return {**NO_MEASURES, "satisfaction": attributes.satisfaction}
+        return {
+            **NO_MEASURES,
+            "satisfaction": attributes.satisfaction,
+            "satisfaction_missing": attributes.satisfaction_missing,
+        }
     if isinstance(attributes, HotspotAttributes):
         return {
             **NO_MEASURES,
@@ -230,6 +239,7 @@ def _measures(attributes: BaseModel) -> dict[str, Any]:
 NO_MEASURES: dict[str, Any] = dict.fromkeys(
     (
         "satisfaction",
+        "satisfaction_missing",
         "severity",
         "people_affected",
         "survey_length_m",

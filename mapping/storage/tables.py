@@ -73,6 +73,9 @@ reports = sa.Table(
     sa.Column("reporter_wg", sa.String(6)),
     # Where the respondent lives (an area code), not where the service is.
     sa.Column("reporter_residence", sa.String(64)),
+    # Who the rating is by, as its sender tells people apart (the volunteer page's token, an
+    # enumerator's interview number); never published.
+    sa.Column("reporter_respondent", sa.String(64)),
     # `dont_know` or `refused` where the overall satisfaction question got no rating.
     sa.Column("satisfaction_missing", sa.String(16)),
 )

@@ -8,6 +8,8 @@ the respondent details SDG 16.6.2 disaggregates by.
 - `reporter_wg`: the Washington Group short set, six digits 1-4 (seeing, hearing, walking,
   cognition, self-care, communication; 0 where not asked).
 - `reporter_residence`: the area code where the respondent lives (not where the service is).
+- `reporter_respondent`: who the rating is by, as its sender tells people apart (the volunteer
+  page's own token, or an enumerator's interview number); never published.
 - `satisfaction_missing`: `dont_know` or `refused` where the overall question got no rating.
 
 Revision ID: 0008
@@ -29,6 +31,7 @@ REPORT_COLUMNS = (
     ("beach", 64),
     ("reporter_wg", 6),
     ("reporter_residence", 64),
+    ("reporter_respondent", 64),
     ("satisfaction_missing", 16),
 )
 
