@@ -42,7 +42,10 @@ def test_schemathesis_finds_no_failure(server, engine, role, database_url, tmp_p
     if role != "anonymous":
         with engine.begin() as conn:
             _, key = create_key(conn, name=f"schemathesis {role}", role=role)
-        headers = ["-H", f"Authorization: Bearer {key}"]
+        # What a moderator's key changes is what is read (exact places, hidden reports) and
+        # moderation; its POSTs run the same code as the anonymous run's, so they are not
+        # repeated.
+        headers = ["-H", f"Authorization: Bearer {key}", "--exclude-method", "POST"]
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
     result = subprocess.run(
