@@ -21,6 +21,7 @@ SW_ASSETS = (
     "js/volunteer-campaigns.js",
     "js/volunteer-photos.js",
     "js/volunteer-effort.js",
+    "js/volunteer-sdg16.js",
     "js/volunteer.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.routing import Match
 
-from mapping.analysis import overview
+from mapping.analysis import overview, sdg16
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.taxonomy import taxonomy_document
@@ -96,6 +96,7 @@ def volunteer(request: Request) -> HTMLResponse:
     settings = _settings(request)
     with _engine(request).connect() as conn:
         bounds = overview.areas_extent(conn)
+        residences = [(a["code"], a["name"]) for a in area_store.list_areas(conn, level=1)]
     config = {
         "api": "/api/v1",
         "tiles": _tiles(settings),
@@ -105,6 +106,13 @@ def volunteer(request: Request) -> HTMLResponse:
         "maxPhotoBytes": settings.max_photo_bytes,
         "photoMaxEdge": settings.photo_max_edge,
         "maxTrackKm": settings.max_effort_track_km,
+        # SDG 16.6.2: which categories are its services, and the attributes each one asks.
+        "services": {
+            category: list(sdg16.SERVICES[service].attributes)
+            for category, service in sdg16.OFFICIAL_CATEGORIES.items()
+        },
+        "aspectLabels": sdg16.ATTRIBUTE_LABELS,
+        "residences": residences,
     }
     response = _page(request, "report.html", config=config)
     # The service worker keeps its own copy; let it, not the HTTP cache, decide when it is old.

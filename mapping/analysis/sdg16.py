@@ -78,6 +78,16 @@ SERVICES: dict[str, Service] = {
         ("access", "affordability", "equal_treatment", "effective_delivery", "timeliness"),
     ),
 }
+# How the volunteer page asks each attribute.
+ATTRIBUTE_LABELS = {
+    "access": "Easy to get to",
+    "affordability": "Affordable",
+    "quality": "Good buildings and equipment",
+    "equal_treatment": "Everyone treated equally",
+    "courtesy": "Staff were courteous",
+    "effective_delivery": "Got what you came for",
+    "timeliness": "Done in reasonable time",
+}
 OFFICIAL_CATEGORIES = {c: key for key, s in SERVICES.items() for c in s.categories}
 
 METHOD = (

@@ -13,6 +13,7 @@
     config = u.readConfig();
     form = document.getElementById("report-form");
     setUpMap();
+    CivicMap.sdg16.init({ form: form, services: config.services });
     CivicMap.campaigns.init({ api: config.api, choose: applyCampaign });
     loadTaxonomy().then(showKind);
     CivicMap.photos.init(config);
@@ -125,6 +126,7 @@
       Array.prototype.forEach.call(block.querySelectorAll("input, select, textarea, button"), function (f) { f.disabled = !on; });
     });
     if (kind === "litter" && !document.querySelector("#items .item-row")) addItemRow(false);
+    CivicMap.sdg16.show();
   }
 
   var itemRows = 0;
@@ -174,8 +176,7 @@
 
   function attributes(kind) {
     if (kind === "service") {
-      var sat = form.querySelector("input[name=satisfaction]:checked");
-      return clean({ name: form.service_name.value.trim(), status: form.status.value, satisfaction: sat ? Number(sat.value) : null });
+      return CivicMap.sdg16.addAnswers(clean({ name: form.service_name.value.trim(), status: form.status.value }));
     }
     if (kind === "litter") {
       var items = {};
@@ -197,6 +198,7 @@
     var kind = form.kind.value;
     var reporter = clean({ sex: form.sex.value, age_group: form.age_group.value,
       disability: form.disability.value === "" ? null : form.disability.value === "yes" });
+    CivicMap.sdg16.addReporter(reporter, kind);
     var props = clean({
       kind: kind,
       category: form.category.value,
@@ -248,7 +250,7 @@
   /** Keep where and what kind (volunteers often report several similar things in a row). */
   function clearForNext() {
     ["description", "service_name", "people_affected"].forEach(function (n) { if (form[n]) form[n].value = ""; });
-    Array.prototype.forEach.call(form.querySelectorAll("input[name=satisfaction]"), function (r) { r.checked = false; });
+    CivicMap.sdg16.clear();
     form.observed_at.value = localNow();
     CivicMap.photos.clear();
   }
@@ -351,7 +353,7 @@
     if (p.kind === "service") {
       form.service_name.value = a.name || "";
       form.status.value = a.status || "";
-      Array.prototype.forEach.call(form.querySelectorAll("input[name=satisfaction]"), function (x) { x.checked = Number(x.value) === a.satisfaction; });
+      CivicMap.sdg16.restore(a, r);
     } else if (p.kind === "hotspot") {
       form.severity.value = String(a.severity || 3);
       form.people_affected.value = a.people_affected === undefined ? "" : a.people_affected;
