@@ -4,8 +4,9 @@
 endpoint that answers through it gets downloads without a line of its own; `document` finds
 those endpoints when the OpenAPI document is built and describes the parameter and the media
 types there. The writing itself is `mapping.export`'s; this module adds the HTTP: streaming, the
-`Content-Disposition` filename, and the metadata as `X-CivicMap-*` headers (CSV has nowhere
-else to put it; the other formats carry it inside the file too).
+`Content-Disposition` filename, and the metadata as `X-CivicMap-*` headers (the other formats
+carry it inside the file too). A CSV cannot, so it links (`Link: rel="describedby"`) to its
+CSVW metadata, `format=csvw` of the same query, which carries it with the column types.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mapping.errors import InvalidQuery
 from mapping.export import FORMATS, Download, export_chunks
 
 PARAMETERS = ("format", "f")
+CSVW_MEDIA = "application/csvm+json"
 # `json` is the ordinary answer (a page, for reports); every other value is a download.
 CHOICES = ("json", *FORMATS)
 
@@ -55,7 +57,9 @@ def layer_name(request: Request) -> str:
 def header_text(value: Any) -> str:
     """A header value: text as it is, anything else as JSON; ASCII only, as HTTP wants."""
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text.encode("ascii", "backslashreplace").decode().replace("\r", " ").replace("\n", " ")
+    # h11 refuses a value with leading or trailing whitespace (a method text may end in one).
+    ascii_text = text.encode("ascii", "backslashreplace").decode()
+    return ascii_text.replace("\r", " ").replace("\n", " ").strip()
 
 
 def metadata_headers(metadata: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, str]:
@@ -86,11 +90,30 @@ def download(
         "Content-Disposition": f'attachment; filename="{filename}"',
         **metadata_headers(metadata, extra or {}),
     }
-    next_links = [link["href"] for link in links if link.get("rel") == "next"]
-    if next_links:
-        headers["Link"] = f'<{next_links[0]}>; rel="next"'
+    link_values = [f'<{link["href"]}>; rel="next"' for link in links if link.get("rel") == "next"]
+    if fmt == "csv":
+        link_values.append(f'<{csvw_url(request)}>; rel="describedby"; type="{CSVW_MEDIA}"')
+    if fmt == "csvw":
+        links = [*links, {"rel": "describes", "href": csv_url(request), "type": "text/csv"}]
+    if link_values:
+        headers["Link"] = ", ".join(link_values)
     body = export_chunks(fmt, Download(features, layer, metadata, links, extra or {}))
     return StreamingResponse(body, media_type=target.media_type, headers=headers)
+
+
+def _with_format(request: Request, fmt: str) -> str:
+    """The request's URL asking for `fmt` (`format` wins over its alias `f`)."""
+    return str(request.url.remove_query_params("f").include_query_params(format=fmt))
+
+
+def csv_url(request: Request) -> str:
+    """The CSV download of the same query."""
+    return _with_format(request, "csv")
+
+
+def csvw_url(request: Request) -> str:
+    """The CSVW metadata document of the same query's CSV."""
+    return _with_format(request, "csvw")
 
 
 def collection_routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, set[str]]]:
@@ -105,9 +128,12 @@ def collection_routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, set[st
             yield str(route.path_format), set(route.methods or ())
 
 
+BINARY = {"type": "string", "format": "binary"}
 FORMAT_DESCRIPTION = (
     "Download the collection as a file: `geojson`, `csv`, `gpkg` (GeoPackage) or `kml`, with "
     "every attribute (nested ones as dotted columns) and a `Content-Disposition` filename; "
+    "`csvw` is the CSV on the Web metadata of the `csv` download (columns, datatypes, units, "
+    "method, filters, licence and sources), which the CSV links to as `describedby`; "
     "`json` (the default) is the ordinary answer."
 )
 
@@ -135,4 +161,6 @@ def document(spec: dict[str, Any], routes: Iterable[BaseRoute]) -> None:
             content.setdefault("application/geo+json", {"schema": {}})
             for target in FORMATS.values():
                 media = target.media_type.split(";")[0]
-                content.setdefault(media, {"schema": {"type": "string", "format": "binary"}})
+                # CSVW metadata is JSON (a JSON-LD object); the others are files.
+                schema = {"type": "object"} if media == CSVW_MEDIA else BINARY
+                content.setdefault(media, {"schema": schema})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from api import downloads
 from mapping.disclosure.publish import collection_metadata
 from mapping.settings import Settings
+from mapping.storage.sources import Source
 
 
 class FastJSONResponse(JSONResponse):
@@ -36,10 +37,13 @@ def feature_collection(
     method: str,
     next_url: str | None = None,
     extra: dict[str, Any] | None = None,
+    sources: Sequence[Source] | None = None,
 ) -> Response:
     """A FeatureCollection with its `links` and the `metadata` of how it was made; or, when
     the request asks for `format=geojson|csv|gpkg|kml`, the same as a streamed download (then
-    `features` may be any iterable that can be walked twice, such as every page of reports)."""
+    `features` may be any iterable that can be walked twice, such as every page of reports).
+    `sources` are those that contributed (mapping.disclosure.provenance), listed with their
+    licences in `metadata.sources`."""
     links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
     if next_url is not None:
         links.append({"rel": "next", "href": next_url, "type": "application/geo+json"})
@@ -48,6 +52,7 @@ def feature_collection(
         suppression_threshold=settings.suppression_threshold,
         license=settings.data_license,
         method=method,
+        sources=sources,
     )
     fmt = downloads.requested_format(request)
     if fmt is not None:

@@ -94,7 +94,9 @@ class Settings(BaseSettings):
         500.0, gt=0, description="GPS accuracy (metres) above which a report is flagged."
     )
     data_license: str = Field(
-        "CC-BY-4.0", description="Licence stated on every download and FeatureCollection."
+        "CC-BY-4.0",
+        description="Licence of citizen reports sent here; answers state it when every "
+        "contributing source shares it, else 'see sources'.",
     )
     geoboundaries_url: str = Field(
         "https://www.geoboundaries.org/api/current/gbOpen",

@@ -11,6 +11,7 @@ from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
 from mapping.analysis import aggregate
+from mapping.disclosure import provenance
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 
@@ -37,12 +38,14 @@ def read_hexes(
             public_resolution=settings.public_h3_resolution,
             max_cells=settings.max_aggregate_cells,
         )
+        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     return feature_collection(
         request,
         features,
         settings=settings,
         method=method,
         filters={**filters.applied, "resolution": resolution},
+        sources=sources,
     )
 
 
@@ -63,10 +66,12 @@ def read_area_aggregates(
         features, method = aggregate.areas(
             conn, filters.query, level=level, threshold=settings.suppression_threshold
         )
+        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     return feature_collection(
         request,
         features,
         settings=settings,
         method=method,
         filters={**filters.applied, "level": level},
+        sources=sources,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,6 +12,7 @@ from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
 from mapping.analysis import aggregate, indicators
+from mapping.disclosure import provenance
 from mapping.disclosure.publish import area_feature
 from mapping.errors import NotFound
 from mapping.storage import areas as area_store
@@ -40,6 +42,8 @@ def list_areas(
         settings=settings,
         method=METHOD,
         filters={"level": level},
+        # No reports: the outlines' own origin is each area's `source` (not yet a record).
+        sources=[],
     )
 
 
@@ -59,6 +63,9 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         table = indicators.area_indicators(
             conn, query, level=area["level"], threshold=settings.suppression_threshold, code=code
         )
+        sources = provenance.report_sources(
+            conn, replace(query, area=code), license=settings.data_license
+        )
     feature = area_feature(area)
     threshold = settings.suppression_threshold
     feature["properties"].update(
@@ -69,5 +76,8 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         "sdg_14_1_1": table[0]["sdg_14_1_1"],
     }
     feature["properties"]["suppression_threshold"] = threshold
-    feature["properties"]["license"] = settings.data_license
+    feature["properties"]["license"] = provenance.answer_license(
+        sources, installation_license=settings.data_license
+    )
+    feature["properties"]["sources"] = provenance.as_members(sources)
     return GeoJSONResponse(feature)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.engine import Connection
 
 from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
@@ -13,8 +15,10 @@ from api.responses import feature_collection
 from mapping.analysis.coverage.answer import coverage_areas, coverage_hexes
 from mapping.analysis.coverage.facilities import SERVICE_CODES
 from mapping.analysis.coverage.gaps import CoverageQuery, Source
+from mapping.disclosure import provenance
 from mapping.errors import InvalidQuery
 from mapping.settings import Settings
+from mapping.storage.sources import Source as SourceRecord
 
 router = APIRouter(prefix="/coverage", tags=["analysis"])
 
@@ -47,6 +51,18 @@ def _query(
     )
 
 
+def _sources(conn: Connection, q: CoverageQuery, settings: Settings) -> list[SourceRecord]:
+    """The reports of the analysed place and period (service points and demand alike: every
+    kind and category, which may credit more than the answer used, never less), and the
+    facility lists of the category when they are measured to."""
+    reports = provenance.report_sources(
+        conn, replace(q.reports, kind=None, category=None), license=settings.data_license
+    )
+    if q.source == "reports":
+        return reports
+    return provenance.combined(reports, provenance.facility_sources(conn, category=q.category))
+
+
 @router.get("", summary="Distance to the nearest service per hexagon", openapi_extra=PUBLIC)
 def read_coverage(
     request: Request,
@@ -70,6 +86,7 @@ def read_coverage(
             max_cells=settings.max_analysis_cells,
             max_features=settings.max_aggregate_cells,
         )
+        sources = _sources(conn, q, settings)
     applied = {"resolution": resolution, "max_distance_m": max_distance_m, "source": source}
     return feature_collection(
         request,
@@ -78,6 +95,7 @@ def read_coverage(
         method=method,
         filters={**filters.applied, **applied},
         extra={"summary": summary},
+        sources=sources,
     )
 
 
@@ -104,6 +122,7 @@ def read_coverage_areas(
             threshold=settings.suppression_threshold,
             max_cells=settings.max_analysis_cells,
         )
+        sources = _sources(conn, q, settings)
     applied = {"level": level, "resolution": resolution, "max_distance_m": max_distance_m}
     return feature_collection(
         request,
@@ -112,4 +131,5 @@ def read_coverage_areas(
         method=method,
         filters={**filters.applied, **applied, "source": source},
         extra={"summary": summary},
+        sources=sources,
     )

@@ -11,6 +11,7 @@ from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import feature_collection
 from mapping.analysis.hotspots.answer import HotspotQuery, hotspot_features
+from mapping.disclosure import provenance
 from mapping.errors import InvalidQuery
 
 MIN_PERMUTATIONS = 99
@@ -62,6 +63,7 @@ def read_hotspots(
             threshold=settings.suppression_threshold,
             max_cells=settings.max_aggregate_cells,
         )
+        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     return feature_collection(
         request,
         features,
@@ -75,4 +77,5 @@ def read_hotspots(
             "permutations": permutations,
         },
         extra={"summary": summary},
+        sources=sources,
     )

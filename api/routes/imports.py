@@ -19,12 +19,26 @@ from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.responses import FastJSONResponse
 from mapping.errors import InvalidInput, UnsupportedMedia
 from mapping.imports.importer import ImportReport, import_file
-from mapping.imports.presets import mapping_from
+from mapping.imports.presets import PRESET_SOURCES, mapping_from
 from mapping.imports.readers import detect_format
+from mapping.imports.sources import source_from
+from mapping.storage.sources import Source
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 FORMATS = ["csv", "geojson", "gpkg", "kml", "kmz", "zip"]
+# Where the file comes from; a preset gives defaults (eea-litterwatch: EEA, CC-BY-4.0 and its
+# credit), these change them. Every report stored names the source, and downloads credit it.
+SOURCE_FIELDS: dict[str, Any] = {
+    "source": {"type": "string", "description": "Source id, e.g. `my-survey-2024`"},
+    "source_title": {"type": "string", "description": "Source title"},
+    "license": {
+        "type": "string",
+        "description": "SPDX licence id, e.g. CC-BY-4.0; `not stated` where the source states none",
+    },
+    "credit": {"type": "string", "description": "The credit the source's terms require"},
+    "source_url": {"type": "string", "description": "Where the source is published"},
+}
 IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -49,6 +63,7 @@ IMPORT_BODY: dict[str, Any] = {
                         },
                         "format": {"type": "string", "enum": FORMATS},
                         "layer": {"type": "string", "description": "GeoPackage layer"},
+                        **SOURCE_FIELDS,
                     },
                 }
             }
@@ -64,6 +79,20 @@ def _field(form: Any, name: str) -> str | None:
 
 def _invalid(name: str, msg: str) -> InvalidInput:
     return InvalidInput(f"Form field {name!r}: {msg}.", [{"loc": ["body", name], "msg": msg}])
+
+
+def _source(form: Any, spec: Any) -> Source | None:
+    """The source the form names, over its preset's."""
+    preset = spec.get("preset") if isinstance(spec, dict) else None
+    return source_from(
+        PRESET_SOURCES.get(preset) if isinstance(preset, str) else None,
+        id=_field(form, "source"),
+        title=_field(form, "source_title"),
+        license=_field(form, "license"),
+        license_given=form.get("license") is not None,
+        credit=_field(form, "credit"),
+        url=_field(form, "source_url"),
+    )
 
 
 @router.post(
@@ -84,7 +113,7 @@ async def import_reports(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "multipart/form-data":
         raise UnsupportedMedia("Send the file and its mapping as multipart/form-data.")
-    async with request.form(max_files=1, max_fields=10) as form:
+    async with request.form(max_files=1, max_fields=16) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise _invalid("file", "send the file to import as the `file` part")
@@ -92,9 +121,11 @@ async def import_reports(
         if raw_mapping is None:
             raise _invalid("mapping", 'send the column mapping as JSON, e.g. {"preset": ...}')
         try:
-            mapping = mapping_from(orjson.loads(raw_mapping))
+            spec = orjson.loads(raw_mapping)
         except orjson.JSONDecodeError:
             raise _invalid("mapping", "is not valid JSON") from None
+        mapping = mapping_from(spec)
+        source = _source(form, spec)
         fmt = _field(form, "format")
         if fmt is not None and fmt not in FORMATS:
             raise _invalid("format", f"use one of {', '.join(FORMATS)}")
@@ -116,6 +147,7 @@ async def import_reports(
                     submitter=submitter,
                     fmt=fmt or detect_format(upload.filename or ""),
                     layer=layer,
+                    source=source,
                 )
 
             report = await run_in_threadpool(run)

@@ -17,6 +17,7 @@ from api.body import read_json
 from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
+from mapping.disclosure import provenance
 from mapping.disclosure.publish import View, report_feature, rfc3339
 from mapping.errors import NotFound
 from mapping.export.reports import ReportPages
@@ -153,6 +154,8 @@ def list_reports(
         with engine.connect() as conn:
             rows, resume = store.list_reports(conn, query)
         features = [report_feature(row, view) for row in rows]
+    with engine.connect() as conn:
+        sources = provenance.report_sources(conn, query, license=settings.data_license)
     next_url = None
     if resume is not None:
         next_url = str(request.url.include_query_params(cursor=params.encode_cursor(resume)))
@@ -163,6 +166,7 @@ def list_reports(
         filters=applied,
         method=LIST_METHOD,
         next_url=next_url,
+        sources=sources,
     )
 
 

@@ -16,9 +16,12 @@ from mapping.analysis.coverage.facilities import (
 from mapping.analysis.population import DEFAULT_SPREAD_RESOLUTION, read_population
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.group import Group, open_engine, pairs
+from mapping.imports.sources import KNOWN, source_from
 from mapping.settings import Settings
 from mapping.storage import facilities as facility_store
 from mapping.storage import population as population_store
+from mapping.storage import sources as source_store
+from mapping.storage.sources import Source
 
 SHOWN = 20  # refused rows and shared coordinates printed; --report has them all
 
@@ -45,6 +48,10 @@ def facilities() -> None:
     multiple=True,
     help="FILE_VALUE=TYPE, e.g. CPHS=CHPS (Ghana's typos are known already).",
 )
+@click.option("--source-title", help="Title of the list's source.")
+@click.option("--license", "license_", help="SPDX licence id; 'not stated' where none is.")
+@click.option("--credit", help="The credit the source's terms require.")
+@click.option("--source-url", help="Where the list is published.")
 @click.option(
     "--report",
     "out",
@@ -67,8 +74,11 @@ def facilities_import(
     category_value: tuple[str, ...],
     type_alias: tuple[str, ...],
     out: Path | None,
+    **about: str | None,
 ) -> None:
-    """Import a facility list from CSV; defaults fit Ghana's health facility list."""
+    """Import a facility list from CSV; defaults fit Ghana's health facility list. The list's
+    source is recorded with its licence and credit (a known list's, e.g.
+    `ghana-health-facilities`, unless told otherwise; else "licence not stated")."""
     defaults = FacilityColumns()
     columns = FacilityColumns(
         name=name_column,
@@ -89,11 +99,27 @@ def facilities_import(
     name = source or slug(path.stem)
     engine = open_engine(settings)
     index = AreaIndexCache(engine).current()
+    origin = _origin(name, **about)
     with engine.begin() as conn:
         stored = facility_store.replace_list(conn, found.rows, source=name, areas=index)
+        source_store.upsert(conn, origin)
     _print_facilities(found, stored, name)
+    click.echo(f"source: {origin.title} ({origin.license or 'licence not stated'})")
     if out is not None:
         _write_report(found, out)
+
+
+def _origin(
+    name: str,
+    *,
+    source_title: str | None,
+    license_: str | None,
+    credit: str | None,
+    source_url: str | None,
+) -> Source:
+    base = KNOWN.get(name) or Source(name[:64], name[:200])
+    given = source_from(base, title=source_title, license=license_, credit=credit, url=source_url)
+    return given or base
 
 
 def _print_facilities(found: FacilityList, stored: int, name: str) -> None:

@@ -12,6 +12,7 @@ from mapping.cli.group import BOUNDARIES, SHARED_DATA, open_engine
 from mapping.cli.reports import run_import
 from mapping.errors import Conflict
 from mapping.imports import demo as demo_data
+from mapping.imports.sources import GHANA_HEALTH_FACILITIES
 from mapping.reports import effort, ingest
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
@@ -107,7 +108,7 @@ def demo(
                 categories=["health_facility"],
                 description="The Ghana Open Data Initiative's list of health facilities.",
             )
-        run_import(settings, facilities, demo_data.GHANA_FACILITIES)
+        run_import(settings, facilities, demo_data.GHANA_FACILITIES, source=GHANA_HEALTH_FACILITIES)
 
 
 def _first_existing(*paths: Path) -> Path | None:

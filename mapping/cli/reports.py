@@ -12,8 +12,10 @@ import click
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.group import Group, open_engine, pairs
 from mapping.imports.importer import ColumnMapping, ImportReport, import_file
-from mapping.imports.presets import PRESETS, mapping_from
+from mapping.imports.presets import PRESET_SOURCES, PRESETS, mapping_from
+from mapping.imports.sources import source_from
 from mapping.settings import Settings
+from mapping.storage.sources import Source
 
 SHOWN = 50  # refused rows printed; --report has them all
 
@@ -46,6 +48,7 @@ def run_import(
     *,
     fmt: str | None = None,
     layer: str | None = None,
+    source: Source | None = None,
 ) -> ImportReport:
     engine = open_engine(settings)
     index = AreaIndexCache(engine).current()
@@ -58,7 +61,10 @@ def run_import(
         areas=index,
         fmt=fmt,
         layer=layer,
+        source=source,
     )
+    if source is not None:
+        click.echo(f"source {source.id!r}: {source.license or 'licence not stated'}")
     print_import(report, out)
     return report
 
@@ -98,6 +104,11 @@ def reports() -> None:
 @click.option("--set", "constants", multiple=True, help="NAME=JSON: an attribute for every row.")
 @click.option("--item-columns", help="Litter: regular expression of the item count columns.")
 @click.option("--campaign", help="Campaign slug for every row.")
+@click.option("--source", "source_id", help="Source id, e.g. my-survey-2024 (preset's default).")
+@click.option("--source-title", help="Title of the source.")
+@click.option("--license", "license_", help="SPDX licence id; 'not stated' where none is.")
+@click.option("--credit", help="The credit the source's terms require.")
+@click.option("--source-url", help="Where the source is published.")
 @click.option(
     "--report",
     "out",
@@ -113,6 +124,11 @@ def reports_import(
     fmt: str | None,
     layer: str | None,
     out: Path | None,
+    source_id: str | None,
+    source_title: str | None,
+    license_: str | None,
+    credit: str | None,
+    source_url: str | None,
     **options: Any,
 ) -> None:
     """Import reports from a CSV, GeoJSON, GeoPackage, KML, KMZ or zip file with a column
@@ -138,4 +154,12 @@ def reports_import(
     if "preset" not in spec and not (spec.get("category") or spec.get("category_column")):
         raise click.UsageError("give --category or --category-column")
     mapping = mapping_from(spec)
-    run_import(settings, path, mapping, out, fmt=fmt, layer=layer)
+    source = source_from(
+        PRESET_SOURCES.get(spec.get("preset") or ""),
+        id=source_id,
+        title=source_title,
+        license=license_,
+        credit=credit,
+        url=source_url,
+    )
+    run_import(settings, path, mapping, out, fmt=fmt, layer=layer, source=source)

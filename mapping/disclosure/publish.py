@@ -8,14 +8,16 @@ planners get a view with exact locations.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from mapping import hexgrid
+from mapping.disclosure import provenance
 from mapping.storage.reports import EXACT, PUBLIC, PUBLIC_STATUSES, Placement
+from mapping.storage.sources import Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,16 +163,27 @@ def _areas(row: Mapping[Any, Any]) -> list[tuple[int, str]]:
 
 
 def collection_metadata(
-    *, filters: Mapping[str, Any], suppression_threshold: int, license: str, method: str
+    *,
+    filters: Mapping[str, Any],
+    suppression_threshold: int,
+    license: str,
+    method: str,
+    sources: Sequence[Source] | None = None,
 ) -> dict[str, Any]:
-    """The `metadata` member of every FeatureCollection: how the answer was made."""
-    return {
+    """The `metadata` member of every FeatureCollection: how the answer was made. With the
+    `sources` that contributed, `license` (the installation's) becomes the answer's licence
+    (mapping.disclosure.provenance.answer_license) and `sources` lists them."""
+    metadata: dict[str, Any] = {
         "generated_at": rfc3339(datetime.now(UTC)),
         "filters": {k: v for k, v in filters.items() if v is not None},
         "suppression_threshold": suppression_threshold,
         "license": license,
         "method": method,
     }
+    if sources is not None:
+        metadata["license"] = provenance.answer_license(sources, installation_license=license)
+        metadata["sources"] = provenance.as_members(sources)
+    return metadata
 
 
 def area_feature(area: Mapping[Any, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ FORMATS: dict[str, Format] = {
     "csv": Format("csv", "text/csv; charset=utf-8", "csv"),
     "gpkg": Format("gpkg", "application/geopackage+sqlite3", "gpkg"),
     "kml": Format("kml", "application/vnd.google-earth.kml+xml", "kml"),
+    # CSVW metadata of the CSV of the same query (named as CSVW looks for it beside a CSV).
+    "csvw": Format("csvw", "application/csvm+json", "csv-metadata.json"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mapping.export import to_csv, to_geojson, to_gpkg, to_kml
+from mapping.export import to_csv, to_csvw, to_geojson, to_gpkg, to_kml
 from mapping.export.download import FORMATS, Download
 
 
@@ -15,6 +15,7 @@ def export_chunks(fmt: str, download: Download) -> Iterator[bytes]:
         "csv": to_csv.chunks,
         "gpkg": to_gpkg.chunks,
         "kml": to_kml.chunks,
+        "csvw": to_csvw.chunks,
     }
     if fmt not in writers:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
+from mapping.disclosure.provenance import credit_line
 from mapping.export.download import Download
 from mapping.export.geometry import kml
 from mapping.export.table import BOOLEAN, INTEGER, REAL, Columns, flatten, scan
@@ -98,6 +99,9 @@ def chunks(download: Download) -> Iterator[bytes]:
     fields = {name: KML_TYPES.get(columns.type_of(name), "string") for name in columns.names}
     meta = metadata_items(download)
     description = f"{download.metadata.get('method', '')} Licence: {meta.get('license', '')}."
+    sources = download.metadata.get("sources")
+    if sources:
+        description += f" Sources: {credit_line(sources)}."
     yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'

@@ -24,11 +24,14 @@ from sqlalchemy.engine import Engine
 from mapping.areas.index import AreaIndex
 from mapping.export.table import SEPARATOR, unflatten
 from mapping.imports.litter import split_survey
+from mapping.imports.outcomes import ImportReport, RowOutcome
 from mapping.imports.readers import Record, detect_format, opened, read_records
 from mapping.imports.readers import read_csv as _read_csv_records
 from mapping.imports.values import coerce, observed_time, text, truthy
 from mapping.reports import ingest
 from mapping.reports.rows import Limits
+from mapping.storage import sources as source_store
+from mapping.storage.sources import Source
 
 IMPORT_NAMESPACE = uuid.UUID("1b7c3c1e-0b7f-4a55-b0a4-8f3f3a51f0d2")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -77,45 +80,6 @@ class ColumnMapping:
     split_long_surveys: bool = False
     end_lon_column: str | None = None
     end_lat_column: str | None = None
-
-
-@dataclass(slots=True)
-class RowOutcome:
-    row: int
-    outcome: str
-    id: str | None = None
-    reasons: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ImportReport:
-    rows: int = 0
-    created: int = 0
-    duplicates: int = 0
-    refused: int = 0
-    outcomes: list[RowOutcome] = field(default_factory=list)
-
-    def add(self, outcome: RowOutcome) -> None:
-        self.rows += 1
-        self.outcomes.append(outcome)
-        if outcome.outcome == "created":
-            self.created += 1
-        elif outcome.outcome == "duplicate":
-            self.duplicates += 1
-        else:
-            self.refused += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "duplicates": self.duplicates,
-            "refused": self.refused,
-            "results": [
-                {"row": o.row, "outcome": o.outcome, "id": o.id, "reasons": o.reasons}
-                for o in self.outcomes
-            ],
-        }
 
 
 def read_csv(path: str | Path) -> Iterator[dict[str, str]]:
@@ -321,9 +285,14 @@ def import_rows(
     submitter: str | None = None,
     first_row: int = 2,
     progress: Callable[[int], None] | None = None,
+    source: Source | None = None,
 ) -> ImportReport:
-    """Import rows as reports, in batches; `first_row` numbers rows as a spreadsheet does."""
+    """Import rows as reports, in batches; `first_row` numbers rows as a spreadsheet does.
+    `source` (with its licence and credit) is recorded, and names every report stored."""
     report = ImportReport()
+    if source is not None:
+        with engine.begin() as conn:
+            source_store.upsert(conn, source)
     now = datetime.now(UTC)
     chunk = min(CHUNK, limits.max_batch_features)
     pending: list[tuple[int, dict[str, Any]]] = []
@@ -340,6 +309,7 @@ def import_rows(
             areas=areas,
             submitter=submitter,
             now=now,
+            source=source.id if source else None,
         )
         for (number, _), outcome in zip(pending, result.results, strict=True):
             reasons = [
@@ -381,6 +351,7 @@ def import_file(
     fmt: str | None = None,
     layer: str | None = None,
     progress: Callable[[int], None] | None = None,
+    source: Source | None = None,
 ) -> ImportReport:
     """Import a CSV, GeoJSON, GeoPackage, KML, KMZ or zip file of at most `max_bytes` (an
     archive's member too, unpacked). Rows are numbered as a spreadsheet does for CSV (the first
@@ -397,4 +368,5 @@ def import_file(
             submitter=submitter,
             first_row=2 if inner == "csv" else 1,
             progress=progress,
+            source=source,
         )

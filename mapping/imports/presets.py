@@ -14,7 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mapping.errors import InvalidInput, error_items
+from mapping.imports import sources
 from mapping.imports.importer import ColumnMapping
+from mapping.storage.sources import Source
 from mapping.taxonomy import Kind
 
 EEA_LITTERWATCH = ColumnMapping(
@@ -46,6 +48,9 @@ CIVICMAP = ColumnMapping(
 )
 
 PRESETS: dict[str, ColumnMapping] = {"eea-litterwatch": EEA_LITTERWATCH, "civicmap": CIVICMAP}
+# The source each preset's files come from, recorded with the import unless told otherwise
+# (CivicMap's own downloads can come from anywhere, so that preset names none).
+PRESET_SOURCES: dict[str, Source] = {"eea-litterwatch": sources.EEA_LITTERWATCH}
 Preset = Literal["eea-litterwatch", "civicmap"]
 
 

@@ -21,12 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping.analysis import indicators
-from mapping.disclosure import cellkey
+from mapping.disclosure import cellkey, provenance
 from mapping.disclosure.publish import rfc3339
 from mapping.errors import InvalidQuery, NotFound
 from mapping.releases.sdmx import sdmx_csv
 from mapping.storage import migrate
 from mapping.storage.reports import ReportQuery, report_filters
+from mapping.storage.sources import Source
 from mapping.storage.tables import releases, reports
 
 FORMAT_VERSION = 1
@@ -86,6 +87,7 @@ def create_release(
             sa.func.max(reports.c.received_at),
         ).where(*report_filters(conn, q))
     ).one()
+    sources = provenance.counted_sources(conn, q, license=license)
     start = since or (_as_date(earliest) if earliest else until)
     months = (until.year - start.year) * 12 + until.month - start.month
     release_id = _new_id(conn, now)
@@ -104,14 +106,11 @@ def create_release(
         "method": indicators.method(threshold),
         "perturbation_table": cellkey.VERSION,
         "suppression_threshold": threshold,
-        "license": license,
-        "sources": [
-            {
-                "title": "Citizen reports to this CivicMap installation (public view)",
-                "license": license,
-                "reports": count,
-            }
-        ],
+        "license": provenance.answer_license(
+            [Source(s["id"], s["title"], s["license"]) for s in sources],
+            installation_license=license,
+        ),
+        "sources": sources,
         "data_version": {
             "reports": count,
             "latest_received_at": rfc3339(_instant(latest)) if latest else None,

@@ -126,8 +126,10 @@ def submit_batch(
     areas: AreaIndex | None = None,
     submitter: str | None = None,
     now: datetime | None = None,
+    source: str | None = None,
 ) -> BatchResult:
     """Store the valid features of a FeatureCollection in one transaction; report on each.
+    `source` names the recorded source of an import (None: reports sent here).
 
     A client id seen twice in one batch counts once: the repeat is a duplicate when its content
     is the same, and rejected otherwise, as it would be in two requests.
@@ -165,6 +167,7 @@ def submit_batch(
             limits=limits,
             submitter=submitter,
         )
+        row["source"] = source
         if row["client_id"] in rows:
             repeats.append((index, row["client_id"], row["content_hash"]))
         else:
