@@ -98,6 +98,9 @@ class ServiceAttributes(_Strict):
 class LitterAttributes(_Strict):
     survey_length_m: Annotated[Number, Field(gt=0, le=1000)]
     items: Annotated[dict[str, Annotated[StrictInt, Field(ge=0, le=100_000)]], Field(min_length=1)]
+    # The code of the beach surveyed (GET /api/v1/beaches); it must name a stored beach.
+    beach: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = None
+
 
 class HotspotAttributes(_Strict):
     severity: Annotated[StrictInt, Field(ge=1, le=5)]

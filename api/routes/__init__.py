@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     aggregates,
     areas,
+    beaches,
     campaigns,
     coverage,
     effort,
@@ -34,6 +35,7 @@ api_router.include_router(releases.router)
 api_router.include_router(coverage.router)
 api_router.include_router(hotspots.router)
 api_router.include_router(campaigns.router)
+api_router.include_router(beaches.router)
 api_router.include_router(photos.router)
 api_router.include_router(effort.router)
 api_router.include_router(feeds.router)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from mapping import hexgrid
 from mapping.analysis import census, sdg16
 from mapping.analysis.aggregate import wilson
+from mapping.analysis.litter import area_figures, area_litter
 from mapping.disclosure import cellkey
 from mapping.disclosure.publish import utc
 from mapping.errors import InvalidQuery
@@ -42,8 +43,11 @@ METHOD = (
     "Pooled satisfaction: share of ratings of 3 or 4 on the 1-4 scale, by category and by the "
     "reporter's sex, age group and disability ('not_stated' where not given), counting one "
     "rating per contributor and service point (the latest) in the whole calendar months the "
-    "query covers. SDG 14.1.1: litter items per 100 m surveyed, and the share of plastic "
-    "items, exact. "
+    "query covers. SDG 14.1.1 (b): per marine beach, the median of items per 100 m over its "
+    "monitoring surveys (a survey split at import counts once; cleanups, sightings and "
+    "freshwater beaches left out), per area the median of its beaches' medians and how many "
+    "are above the EU threshold of 20 items per 100 m; beside it, items per 100 m as a ratio "
+    "of sums over all litter reports, and the share of plastic items, exact. "
 )
 
 
@@ -132,25 +136,6 @@ def _ratings(conn: Connection, q: ReportQuery, level: int) -> dict[str, dict[str
     return out
 
 
-def _litter(conn: Connection, q: ReportQuery, level: int) -> dict[str, tuple[int, float, int, int]]:
-    area = q.placement.area(level)
-    query = (
-        sa.select(
-            area,
-            sa.func.count(),
-            sa.func.sum(reports.c.survey_length_m),
-            sa.func.sum(reports.c.litter_items),
-            sa.func.sum(reports.c.litter_plastic),
-        )
-        .where(*report_filters(conn, replace(q, kind="litter")))
-        .where(area.is_not(None))
-        .group_by(area)
-    )
-    return {
-        row[0]: (row[1], row[2] or 0.0, row[3] or 0, row[4] or 0) for row in conn.execute(query)
-    }
-
-
 def _share(cell: Cell, threshold: int) -> dict[str, Any]:
     """A group's published figures: its contributors and satisfied contributors, each through
     the cell key method; null (suppressed) where the perturbed n is below `threshold`."""
@@ -173,21 +158,6 @@ def _satisfaction(groups: dict[str, Any], threshold: int) -> dict[str, Any]:
             group: _share(cell, threshold) for group, cell in sorted(groups[dimension].items())
         }
     return out
-
-
-def _litter_figures(figures: tuple[int, float, int, int] | None, threshold: int) -> dict[str, Any]:
-    """Surveys, metres and items are public report by report, so they are exact; the ratios
-    are null below `threshold` surveys, a precision rule."""
-    n, surveyed, items, plastic = figures or (0, 0.0, 0, 0)
-    ok = n >= threshold
-    return {
-        "n": n,
-        "surveyed_m": round(surveyed, 1),
-        "items": items,
-        "items_per_100m": round(100 * items / surveyed, 2) if ok and surveyed else None,
-        "plastic_share": round(plastic / items, 4) if ok and items else None,
-        "suppressed": False,
-    }
 
 
 def method(threshold: int) -> str:
@@ -217,7 +187,7 @@ def area_indicators(
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
     months = whole_months(q)
-    ratings, litter = _ratings(conn, months, level), _litter(conn, q, level)
+    ratings, litter = _ratings(conn, months, level), area_litter(conn, q, level)
     services = sdg16.tally(conn, months, level, wg_domains)
     start, end = sdg16.period(months)
     empty: dict[str, Any] = {d: {} for d in (*DIMENSIONS, "all")}
@@ -238,7 +208,7 @@ def area_indicators(
                 "name": a["name"],
                 "level": a["level"],
                 "sdg_16_6_2": satisfaction,
-                "sdg_14_1_1": _litter_figures(litter.get(a["code"]), threshold),
+                "sdg_14_1_1": area_figures(litter.get(a["code"]), threshold),
                 "representativeness": census.representation_table(margins, a["code"], satisfaction),
             }
         )
@@ -285,3 +255,13 @@ def csv_rows(table: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
         lit = area["sdg_14_1_1"]
         for name in ("items_per_100m", "plastic_share"):
             yield (*head, f"14.1.1 {name}", "all", "all", lit[name], lit["n"], lit["suppressed"])
+        median = lit["median_items_per_100m"]
+        yield (
+            *head,
+            "14.1.1 median_items_per_100m",
+            "beaches",
+            "all",
+            median,
+            lit["beaches"],
+            False,
+        )

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from mapping.areas.index import AreaIndex
 from mapping.export.table import SEPARATOR, unflatten
+from mapping.imports import beaches
 from mapping.imports.litter import split_survey
 from mapping.imports.outcomes import ImportReport, RowOutcome
 from mapping.imports.readers import Record, detect_format, opened, read_records
@@ -80,6 +81,8 @@ class ColumnMapping:
     split_long_surveys: bool = False
     end_lon_column: str | None = None
     end_lat_column: str | None = None
+    # litter: each row names its beach (EEA LitterWatch site columns, mapping.imports.beaches)
+    beach_sites: bool = False
 
 
 def read_csv(path: str | Path) -> Iterator[dict[str, str]]:
@@ -186,7 +189,11 @@ def _description(values: Mapping[str, Any], mapping: ColumnMapping) -> str | Non
 
 
 def row_to_features(
-    row: Record | Mapping[str, Any], mapping: ColumnMapping, *, now: datetime
+    row: Record | Mapping[str, Any],
+    mapping: ColumnMapping,
+    *,
+    now: datetime,
+    sites: dict[str, beaches.Site] | None = None,
 ) -> list[dict[str, Any]]:
     """One row as report Features (more than one only when a long survey is split);
     ValueError says what the row lacks."""
@@ -215,6 +222,8 @@ def row_to_features(
     description = _description(values, mapping)
     if description:
         properties["description"] = description
+    if mapping.beach_sites and kind == "litter":
+        beaches.name_beach(properties["attributes"], values, (lon, lat), sites)
     features = [_feature(lon, lat, properties)]
     if mapping.split_long_surveys and kind == "litter":
         end = _end_point(values, mapping)
@@ -299,9 +308,12 @@ def import_rows(
     parts: dict[int, list[tuple[str, str | None, list[str]]]] = defaultdict(list)
     sizes: dict[int, int] = {}
 
+    sites: dict[str, beaches.Site] = {}
+
     def flush() -> None:
         if not pending:
             return
+        beaches.save_sites(engine, sites, source=source.id if source else None)
         result = ingest.submit_batch(
             engine,
             {"type": "FeatureCollection", "features": [f for _, f in pending]},
@@ -324,7 +336,7 @@ def import_rows(
 
     for number, row in enumerate(rows, start=first_row):
         try:
-            features = row_to_features(row, mapping, now=now)
+            features = row_to_features(row, mapping, now=now, sites=sites)
         except ValueError as exc:
             report.add(RowOutcome(number, "rejected", None, [str(exc)]))
             if progress:

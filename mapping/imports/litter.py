@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from typing import Any
 
 MAX_SURVEY_M = 1000.0
 MAX_PARTS = 10
+# The note each part's description ends with; what tells the parts of one survey apart from
+# other surveys (mapping.analysis.litter counts them as one).
+_PART_NOTE = re.compile(r"(?:^| )Part \d+ of (\d+) of a (\S+) m survey, split at import\.$")
 
 
 def split_survey(
@@ -57,6 +61,15 @@ def split_survey(
             ]
         out.append(part)
     return out
+
+
+def survey_of_part(description: str | None) -> tuple[str, int, str] | None:
+    """For a part of a split survey, what its parts share: the description before the note,
+    the number of parts and the length of the whole survey; None for any other report."""
+    found = _PART_NOTE.search(description or "")
+    if found is None:
+        return None
+    return (description or "")[: found.start()], int(found.group(1)), found.group(2)
 
 
 def _shares(count: Any, parts: int, offset: int) -> list[Any]:

@@ -33,6 +33,7 @@ EEA_LITTERWATCH = ColumnMapping(
     item_columns=r"G\d+",
     description_columns=("BeachName", "BeachCountrycode", "CommunityName"),
     split_long_surveys=True,
+    beach_sites=True,
 )
 
 CIVICMAP = ColumnMapping(

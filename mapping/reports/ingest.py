@@ -23,7 +23,7 @@ from mapping.areas.index import AreaIndex
 from mapping.disclosure.publish import public_place
 from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.photos.upload import PhotoUpload
-from mapping.reports import campaigns
+from mapping.reports import beaches, campaigns
 from mapping.reports.rows import (
     Limits,
     client_id_for,
@@ -67,6 +67,7 @@ def submit_report(
     """
     now = now or datetime.now(UTC)
     report = validate_feature(obj, limits=limits, now=now)
+    beaches.check_named(engine, report.attributes)
     client_id = client_id_for(report, idempotency_key)
     row = to_row(report, client_id=client_id, received_at=now, limits=limits, submitter=submitter)
     place_in_areas(
@@ -151,10 +152,14 @@ def submit_batch(
     rows: dict[uuid.UUID, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, uuid.UUID, str]] = []
     points: list[tuple[float, float]] = []
+    unknown = beaches.unknown_codes(engine, beaches.batch_codes(collection.features))
     for index, candidate in enumerate(collection.features):
         results.append({"index": index, "id": None, "outcome": "rejected", "errors": []})
         try:
             report = validate_feature(candidate, limits=limits, now=now)
+            if beaches.named(report.attributes) in unknown:
+                beach = beaches.named(report.attributes) or ""
+                raise InvalidInput("The report is not valid.", [beaches.unknown_beach(beach)])
         except InvalidInput as exc:
             results[index]["errors"] = [
                 {"loc": ["features", index, *e["loc"]], "msg": e["msg"]} for e in exc.errors

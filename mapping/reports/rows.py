@@ -205,6 +205,7 @@ def to_row(
         "status_note": None,
         "quality": quality,
         "submitter": submitter,
+        "beach": getattr(report.attributes, "beach", None),
         **_measures(report.attributes),
     }
 

@@ -297,7 +297,8 @@ sources = sa.Table(
 )
 
 # Beach-litter survey sites: the reference stretch the guideline counts over, the regional sea,
-# and whether the water is `marine` or `freshwater` (only marine sites count toward 14.1.1).
+# and whether the water is `marine`, `freshwater` or `unknown` (only marine sites count toward
+# 14.1.1; mapping.imports.beaches gives the rule for imported sites).
 beaches = sa.Table(
     "beaches",
     metadata,

@@ -46,6 +46,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
         "max_distance_m": 5000,
     },
     "/api/v1/hotspots": {"resolution": 6},
+    "/api/v1/beaches": {},
 }
 
 
