@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     )
     suppression_threshold: int = Field(
         5, ge=1, description="Aggregates counting fewer reports than this are suppressed."
+    )
+    washington_group_domains: list[
+        Literal["seeing", "hearing", "walking", "cognition", "self_care", "communication"]
+    ] = Field(
+        ["seeing", "hearing", "walking", "cognition", "self_care", "communication"],
+        min_length=1,
+        description="Washington Group domains whose 'a lot of difficulty' or 'cannot do at "
+        "all' counts as disability in SDG 16.6.2 (the short set's six by default).",
     )
     max_aggregate_cells: int = Field(
         100_000, gt=0, description="Most hexagons in one aggregate answer (400 past it)."

@@ -61,7 +61,12 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         query = filters.query
         unit = aggregate.tally_units(conn, query.placement.area(area["level"]), query).get(code)
         table = indicators.area_indicators(
-            conn, query, level=area["level"], threshold=settings.suppression_threshold, code=code
+            conn,
+            query,
+            level=area["level"],
+            threshold=settings.suppression_threshold,
+            code=code,
+            wg_domains=settings.washington_group_domains,
         )
         sources = provenance.report_sources(
             conn, replace(query, area=code), license=settings.data_license

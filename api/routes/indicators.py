@@ -49,7 +49,11 @@ def read_indicators(
 ) -> Response:
     with engine.connect() as conn:
         table = indicators.area_indicators(
-            conn, filters.query, level=level, threshold=settings.suppression_threshold
+            conn,
+            filters.query,
+            level=level,
+            threshold=settings.suppression_threshold,
+            wg_domains=settings.washington_group_domains,
         )
         sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     metadata = collection_metadata(

@@ -202,6 +202,7 @@ def area_indicators(
             services.get(a["code"]), threshold, by_sex, sex_source
         )
         satisfaction["period"] = {"start": start.isoformat(), "end": end.isoformat()}
+        satisfaction["washington_group_domains"] = list(wg_domains)
         out.append(
             {
                 "code": a["code"],

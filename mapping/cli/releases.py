@@ -43,6 +43,7 @@ def release_create(
             threshold=settings.suppression_threshold,
             license=settings.data_license,
             replaces=replaces,
+            wg_domains=settings.washington_group_domains,
         )
     click.echo(document["id"])
     period = document["period"]

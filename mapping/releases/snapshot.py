@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping.analysis import indicators
+from mapping.analysis.sdg16 import WG_DOMAINS
 from mapping.disclosure import cellkey, provenance
 from mapping.disclosure.publish import rfc3339
 from mapping.errors import InvalidQuery, NotFound
@@ -60,6 +62,7 @@ def create_release(
     license: str,
     replaces: str | None = None,
     now: datetime | None = None,
+    wg_domains: Sequence[str] = WG_DOMAINS,
 ) -> dict[str, Any]:
     """Freeze and store the indicators of `level` from month `first` to month `last`
     (inclusive, `YYYY-MM`; by default from the first report to the last whole month), and
@@ -79,7 +82,9 @@ def create_release(
         until=datetime.combine(until, datetime.min.time(), UTC),
         limit=0,
     )
-    table = indicators.area_indicators(conn, q, level=level, threshold=threshold)
+    table = indicators.area_indicators(
+        conn, q, level=level, threshold=threshold, wg_domains=wg_domains
+    )
     count, earliest, latest = conn.execute(
         sa.select(
             sa.func.count(),

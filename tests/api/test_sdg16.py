@@ -208,3 +208,19 @@ def test_a_wrong_answer_is_refused_naming_it(client, change, where):
 def test_wrong_reporter_details_are_refused(client, reporter):
     response = client.post("/api/v1/reports", json=make_report("service", reporter=reporter))
     assert response.status_code == 422, response.text
+
+
+def test_the_operator_chooses_the_washington_group_domains(table, engine):
+    """With only seeing counted, difficulty walking is no disability: those respondents move
+    from `yes` to `no`."""
+    from mapping.analysis.indicators import area_indicators
+    from mapping.storage.reports import ReportQuery
+
+    with engine.connect() as conn:
+        chosen = area_indicators(conn, ReportQuery(), level=1, threshold=5, wg_domains=["seeing"])
+    area = next(a for a in chosen if a["name"].startswith("Ashanti"))
+    health = area["sdg_16_6_2"]["services"]["health"]
+    assert "yes" not in health["by_disability"]
+    assert area["sdg_16_6_2"]["washington_group_domains"] == ["seeing"]
+    default = _ashanti(table)["sdg_16_6_2"]["services"]["health"]["by_disability"]
+    assert default["yes"]["n"] is not None
