@@ -224,3 +224,17 @@ def test_the_operator_chooses_the_washington_group_domains(table, engine):
     assert area["sdg_16_6_2"]["washington_group_domains"] == ["seeing"]
     default = _ashanti(table)["sdg_16_6_2"]["services"]["health"]["by_disability"]
     assert default["yes"]["n"] is not None
+
+
+def test_the_csv_has_a_row_per_service_attribute_and_group(table, client):
+    health = _ashanti(table)["sdg_16_6_2"]["services"]["health"]
+    text = client.get("/api/v1/indicators", params={"level": 1, "f": "csv"}).text
+    rows = [line.split(",") for line in text.splitlines()]
+    mine = [r for r in rows if r[1].startswith("Ashanti") and "health" in r[2]]
+    by_key = {(r[2], r[3], r[4]): r for r in mine}
+    top = by_key[("16.6.2 health satisfied_share", "all", "all")]
+    assert float(top[5]) == health["satisfied_share"] and int(top[6]) == health["n"]
+    courtesy = by_key[("16.6.2 health satisfied_share", "attribute", "courtesy")]
+    assert float(courtesy[5]) == health["by_attribute"]["courtesy"]["satisfied_share"]
+    weighted = by_key[("16.6.2 health satisfied_share_weighted", "all", "all")]
+    assert float(weighted[6]) == health["weighted"]["n_effective"]
