@@ -67,11 +67,20 @@ def test_a_release_is_cited_by_id_and_reads_back_as_sdmx_csv(client, first_relea
     assert dataset.short_urn == "Dataflow=CIVICMAP:SDG_CITIZEN(1.0)"
     frame = dataset.data
     head = frame[
-        (frame.REF_AREA == "GH-AA") & (frame.INDICATOR == "16.6.2") & (frame.BREAKDOWN == "all")
+        (frame.REF_AREA == "GH-AA")
+        & (frame.INDICATOR == "16.6.2_POOLED")
+        & (frame.BREAKDOWN == "all")
     ]
     assert float(head.OBS_VALUE.iloc[0]) == accra["satisfied_share"]
     assert int(head.NOBS.iloc[0]) == accra["n"]
     assert set(frame.RELEASE) == {first_release}
+    # The indicator as the metadata defines it: per service, and per attribute of each.
+    health = frame[(frame.REF_AREA == "GH-AA") & (frame.INDICATOR == "16.6.2_HEALTH")]
+    services = accra["services"]["health"]
+    top = health[health.BREAKDOWN == "all"]
+    assert int(top.NOBS.iloc[0]) == services["n"]
+    attributes = health[health.BREAKDOWN == "attribute"]
+    assert set(attributes.BREAKDOWN_GROUP) == set(services["by_attribute"])
     empty = frame[frame.OBS_VALUE.fillna("") == ""]
     assert len(empty) and (empty.OBS_STATUS == "O").all()  # regions with no ratings
     assert (frame[frame.CONF_STATUS == "C"].OBS_VALUE.fillna("") == "").all()
