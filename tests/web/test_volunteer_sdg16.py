@@ -24,8 +24,8 @@ def _ready(visit: Visit) -> None:
 
 def _visible_aspects(visit: Visit) -> list[str]:
     return visit.page.eval_on_selector_all(  # type: ignore[no-any-return]
-        "#service-aspects .aspect", "rows => rows.filter(r => !r.hidden && r.offsetParent)"
-        ".map(r => r.dataset.aspect)"
+        "#service-aspects .aspect",
+        "rows => rows.filter(r => !r.hidden && r.offsetParent).map(r => r.dataset.aspect)",
     )
 
 
@@ -57,8 +57,8 @@ def test_a_clinic_visit_is_rated_on_its_five_attributes_in_a_row_of_taps(phone: 
     page.fill("#description", "clinic rated")
     page.click("#send")
     row = _stored(phone, "clinic rated")
-    attributes = row["attributes"] if isinstance(row["attributes"], dict) else json.loads(
-        row["attributes"]
+    attributes = (
+        row["attributes"] if isinstance(row["attributes"], dict) else json.loads(row["attributes"])
     )
     assert row["satisfaction"] is None and row["satisfaction_missing"] == "dont_know"
     assert attributes["aspects"] == {"access": 2, "courtesy": 4}
