@@ -57,7 +57,7 @@ def table(ghana_regions, run, client, keys) -> dict[str, Any]:  # type: ignore[n
     features = []
     for i in range(90):  # 70 people; interviews 0-19 rate their clinic twice
         sex = "female" if i % 3 else "male"  # two thirds women, unlike the census
-        wg = {"walking": 3} if i % 10 == 1 else {"seeing": 2, "hearing": 1}
+        wg = {"walking": 3} if i % 5 == 1 else {"seeing": 2, "hearing": 1}
         features.append(
             _rating(i, "health_facility", sex=sex, washington_group=wg, disability=False,
                     residence="GH-AH" if i % 4 else "GH-BO", age_group="25-44")
@@ -154,8 +154,9 @@ def test_each_attribute_has_its_share_of_those_who_rated_it(table, engine):
 
 def test_disability_comes_from_the_washington_group_answers(table):
     health = _ashanti(table)["sdg_16_6_2"]["services"]["health"]
-    # Every rating said disability: no; those with "a lot" of difficulty walking are yes.
-    assert health["by_disability"]["yes"]["n"] is not None
+    # Every rating said disability: no; the 14 people with "a lot" of difficulty walking are
+    # yes, published within the table's noise of 3.
+    assert 11 <= health["by_disability"]["yes"]["n"] <= 17
     assert disability_status("113111", False, ("seeing", "walking")) == "yes"
     assert disability_status("113111", False, ("seeing", "hearing")) == "no"
     assert disability_status("100000", True, ("seeing", "walking")) == "yes"
@@ -223,7 +224,7 @@ def test_the_operator_chooses_the_washington_group_domains(table, engine):
     assert "yes" not in health["by_disability"]
     assert area["sdg_16_6_2"]["washington_group_domains"] == ["seeing"]
     default = _ashanti(table)["sdg_16_6_2"]["services"]["health"]["by_disability"]
-    assert default["yes"]["n"] is not None
+    assert 11 <= default["yes"]["n"] <= 17
 
 
 def test_the_csv_has_a_row_per_service_attribute_and_group(table, client):
