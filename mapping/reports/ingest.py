@@ -38,6 +38,7 @@ from mapping.schemas import ReportCollection
 from mapping.storage import dialect
 from mapping.storage import photos as photo_store
 from mapping.storage import reports as store
+from mapping.storage.duplicates import flag_possible_duplicates
 
 
 @dataclass(slots=True)
@@ -219,7 +220,7 @@ def submit_batch(
 
 
 def flag_after_insert(conn: Connection, seqs: list[int], limits: Limits) -> None:
-    store.flag_possible_duplicates(
+    flag_possible_duplicates(
         conn, seqs, distance_m=limits.duplicate_distance_m, window_s=limits.duplicate_window_s
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,61 +137,6 @@ def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uui
         )
         inserted.update({cid: seq for cid, seq in conn.execute(query)})
     return inserted
-
-
-def flag_possible_duplicates(
-    conn: Connection, seqs: Sequence[int], *, distance_m: float, window_s: float
-) -> list[int]:
-    """Flag `possible_duplicate` on those of the reports `seqs` that follow an earlier report of
-    the same kind and category within `distance_m` metres and `window_s` seconds.
-
-    The flag is public, so it is decided on public positions and times alone, and never by a
-    sensitive earlier report: a probe sent near a sensitive report must learn nothing of where
-    it is. (Moderators see sensitive reports' exact points and can judge those pairs.)
-    """
-    if not seqs:
-        return []
-    new, old = reports.alias("new"), reports.alias("old")
-    flagged: list[int] = []
-    for start in range(0, len(seqs), 500):
-        chunk = list(seqs[start : start + 500])
-        # Degrees of longitude shrink towards the poles: size the box for the chunk's highest
-        # latitude.
-        top = conn.scalar(
-            sa.select(sa.func.max(sa.func.abs(dialect.point_lat(reports.c.public_geom)))).where(
-                reports.c.seq.in_(chunk)
-            )
-        )
-        cos = math.cos(math.radians(min(float(top or 0), 89.0)))
-        degrees = distance_m / 111_000 / max(cos, 0.01)
-        query = (
-            sa.select(new.c.seq)
-            .distinct()
-            .select_from(
-                new.join(
-                    old,
-                    sa.and_(
-                        old.c.kind == new.c.kind,
-                        old.c.category == new.c.category,
-                        ~old.c.sensitive,
-                        old.c.public_observed_at
-                        >= dialect.shifted(conn, new.c.public_observed_at, -window_s),
-                        old.c.public_observed_at
-                        <= dialect.shifted(conn, new.c.public_observed_at, window_s),
-                        # `+ 0` keeps the planner from walking the primary key for this.
-                        old.c.seq + 0 < new.c.seq,
-                    ),
-                )
-            )
-            .where(new.c.seq.in_(chunk))
-            # A box test first (indexed on PostGIS, cheap on SpatiaLite), so the exact
-            # geodesic distance is computed only for the few pairs close enough to matter.
-            .where(dialect.boxes_within(conn, old.c.public_geom, new.c.public_geom, degrees))
-            .where(dialect.metres_apart(old.c.public_geom, new.c.public_geom, conn) <= distance_m)
-        )
-        flagged += list(conn.scalars(query))
-    add_flag(conn, flagged, "possible_duplicate")
-    return flagged
 
 
 def add_flag(conn: Connection, seqs: Sequence[int], flag: str) -> None:
