@@ -1,7 +1,7 @@
 """Ingest benchmark: the batch HTTP path against a bare insert of the same rows.
 
     .venv/bin/python bench/ingest.py [--count N] [--repeat R] [--backend spatialite|postgis|both]
-                                     [--seed S] [--postgres-url URL] [--profile]
+                                     [--seed S] [--postgres-url URL] [--survey] [--profile]
 
 For each backend, on a fresh schema every time, it measures
 
@@ -13,7 +13,8 @@ For each backend, on a fresh schema every time, it measures
         of 5,000, one transaction per chunk, the point as EWKT (bench/common.py).
 
 The reports are bench/synthetic.py's over Ghana's box (clustered around its main towns, litter
-on a few beaches), the same for the same `--seed`.
+on a few beaches), the same for the same `--seed`. With `--survey` they are all clinic ratings
+observed at one time, as a survey import sends them: the worst case of the duplicate check.
 
 `bare` is the floor the storage itself sets on this machine, measured in the same run, so the
 ratio full/bare says how much the application adds whatever the hardware. Figures are medians of
@@ -52,6 +53,7 @@ BATCH = 5000  # the API's default batch limit, and the chunk of the bare insert
 BATCH_PATH = "/api/v1/reports/batch"
 TARGET_RATIO = 0.40
 TARGET_POSTGIS_RATE = 5000.0
+SURVEY_TIME = "2026-06-01T09:00:00Z"
 
 # ---------------------------------------------------------------------------------------------
 # The two measurements
@@ -246,6 +248,15 @@ def profile_full(url: str, bodies: Sequence[bytes], *, top: int, out: Path | Non
 # ---------------------------------------------------------------------------------------------
 
 
+def _as_survey(feature: dict[str, Any]) -> dict[str, Any]:
+    """`feature` as one response of a survey: a clinic rating, observed when the survey ran.
+    Every pair of such reports is a candidate for the duplicate check."""
+    properties = feature["properties"]
+    properties.update(kind="service", category="health_facility", observed_at=SURVEY_TIME)
+    properties["attributes"] = {"name": "Clinic", "status": "operational", "satisfaction": 3}
+    return feature
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000, help="reports (default 100000)")
@@ -255,6 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile",
         action="store_true",
         help="after measuring, profile one full-path run per backend",
+    )
+    parser.add_argument(
+        "--survey",
+        action="store_true",
+        help="every report a clinic rating of one time, as a survey import sends them",
     )
     parser.add_argument("--profile-top", type=int, default=30, help="functions listed")
     parser.add_argument(
@@ -270,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     features = synthetic.features(args.count, seed=args.seed, places=synthetic.ghana())
+    if args.survey:
+        features = [_as_survey(f) for f in features]
     # The rows the real path would store, for the bare insert; the real path stores the
     # sender's pseudonym (32 hex digits), so the same here, and both sides write the same bytes.
     rows = synthetic.to_rows(features, submitter="0" * 32)
