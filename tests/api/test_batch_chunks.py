@@ -1,0 +1,106 @@
+"""A big batch is written a chunk at a time, so other writers get in between its chunks; a batch
+cut short is completed exactly by sending it again; and the duplicate check sees across chunks."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from mapping.errors import Busy
+from mapping.reports import ingest
+from mapping.storage import make_engine
+from tests.conftest import count_reports, make_report
+
+SIZE = 2 * ingest.WRITE_CHUNK + 200  # three chunks
+
+
+def _features(seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [
+        make_report(
+            "hotspot",
+            -1.0 + rng.uniform(0, 2),
+            6.0 + rng.uniform(0, 2),
+            observed_at="2026-06-01T09:00:00+00:00",
+        )
+        for _ in range(SIZE)
+    ]
+
+
+def _post(client, keys, features):  # type: ignore[no-untyped-def]
+    body = {"type": "FeatureCollection", "features": features}
+    return client.post("/api/v1/reports/batch", json=body, headers=keys["volunteer"])
+
+
+def test_another_writer_commits_between_the_chunks_of_a_batch(client, keys, settings):
+    """Each time the batch opens a transaction, a second connection makes a write of its own,
+    as a moderator would, and must not have to wait for the batch to end."""
+    other: Engine = make_engine(settings.database_url)
+    if other.dialect.name == "sqlite":
+        sa.event.listen(other, "connect", lambda c, _: c.execute("PRAGMA busy_timeout=100"))
+    app_engine: Engine = client.app.state.engine
+    assert client.post("/api/v1/reports", json=make_report("hotspot")).status_code == 201
+    before = count_reports(app_engine)
+    stored_at_write: list[int] = []
+
+    def moderator_writes(_conn) -> None:  # type: ignore[no-untyped-def]
+        with other.begin() as conn:
+            conn.exec_driver_sql("UPDATE reports SET status = 'verified' WHERE seq = 1")
+            stored = conn.exec_driver_sql("SELECT count(*) FROM reports").scalar_one()
+            stored_at_write.append(int(stored) - before)
+
+    features = _features(1)
+    sa.event.listen(app_engine, "begin", moderator_writes)
+    try:
+        response = _post(client, keys, features)
+    finally:
+        sa.event.remove(app_engine, "begin", moderator_writes)
+        other.dispose()
+    assert response.json()["created"] == SIZE, response.text
+    # The moderator's writes went through while part of the batch was stored: after the first
+    # chunk and after the second.
+    between = [n for n in stored_at_write if 0 < n < SIZE]
+    assert between == [ingest.WRITE_CHUNK, 2 * ingest.WRITE_CHUNK]
+
+
+def test_a_batch_cut_short_is_completed_exactly_by_sending_it_again(
+    client, keys, engine, monkeypatch
+):
+    before = count_reports(engine)
+    features = _features(2)
+    real = ingest.store.insert_rows
+    calls = []
+
+    def busy_on_the_third_chunk(conn, rows):  # type: ignore[no-untyped-def]
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise Busy("The service is too busy.", retry_after=2)
+        return real(conn, rows)
+
+    monkeypatch.setattr(ingest.store, "insert_rows", busy_on_the_third_chunk)
+    cut = _post(client, keys, features)
+    assert cut.status_code == 503
+    assert cut.headers["retry-after"] == "2"
+    assert count_reports(engine) == before + 2 * ingest.WRITE_CHUNK
+    monkeypatch.setattr(ingest.store, "insert_rows", real)
+
+    again = _post(client, keys, features).json()
+    stored_first = 2 * ingest.WRITE_CHUNK
+    assert (again["created"], again["duplicates"], again["rejected"]) == (200, stored_first, 0)
+    assert count_reports(engine) == before + SIZE
+    assert [r["index"] for r in again["results"]] == list(range(SIZE))
+
+
+@pytest.mark.parametrize("later", [ingest.WRITE_CHUNK - 1, ingest.WRITE_CHUNK + 150])
+def test_a_duplicate_in_a_later_chunk_is_flagged(client, keys, later):
+    features = _features(3)
+    twin = make_report("hotspot", *features[5]["geometry"]["coordinates"])
+    twin["properties"]["observed_at"] = features[5]["properties"]["observed_at"]
+    features[later] = twin
+    results = _post(client, keys, features).json()["results"]
+    flagged = client.get(f"/api/v1/reports/{results[later]['id']}").json()
+    assert "possible_duplicate" in flagged["properties"]["quality"]
