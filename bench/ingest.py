@@ -33,12 +33,14 @@ import asyncio
 import cProfile
 import gc
 import io
+import itertools
 import pstats
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,8 @@ BATCH_PATH = "/api/v1/reports/batch"
 TARGET_RATIO = 0.40
 TARGET_POSTGIS_RATE = 5000.0
 SURVEY_TIME = "2026-06-01T09:00:00Z"
+TARGET_SURVEY_S = 3.0  # a 5,000-report survey batch on SpatiaLite
+TARGET_WAIT_S = 1.0  # a moderator's PATCH sent during it
 
 # ---------------------------------------------------------------------------------------------
 # The two measurements
@@ -78,13 +82,18 @@ def _check_answers(answers: Sequence[tuple[int, bytes]], sizes: Sequence[int]) -
             raise SystemExit(f"batch {number}: {created} of {size} reports created")
 
 
-def measure_full(url: str, bodies: Sequence[bytes], sizes: Sequence[int]) -> float:
-    """Seconds to POST every batch body through the app, from the first byte to the last answer."""
+def measure_full(
+    url: str, bodies: Sequence[bytes], sizes: Sequence[int], *, probe: bool = False
+) -> tuple[float, list[float]]:
+    """Seconds to POST every batch body through the app, from the first byte to the last answer;
+    with `probe`, also the seconds each of a moderator's PATCHes sent meanwhile took (they
+    change one report stored beforehand)."""
     from api.app import create_app
 
     TestClient = common.test_client()
     app = create_app(common.settings(url))
     headers = {"content-type": "application/json", **volunteer_key(url)}
+    waits: list[float] = []
     try:
         with TestClient(app) as client:
             # Not timed: the first request opens the pool (and loads SpatiaLite); an empty batch
@@ -94,6 +103,12 @@ def measure_full(url: str, bodies: Sequence[bytes], sizes: Sequence[int]) -> flo
             )
             if warm.status_code != 200:
                 raise SystemExit(f"warm-up batch: HTTP {warm.status_code}: {warm.text[:500]}")
+            stop = threading.Event()
+            moderator = None
+            if probe:
+                patch = _patch_one(app, url, client, headers)
+                moderator = threading.Thread(target=_time_patches, args=(patch, stop, waits))
+                moderator.start()
             answers = []
             start = time.perf_counter()
             for body in bodies:
@@ -101,10 +116,59 @@ def measure_full(url: str, bodies: Sequence[bytes], sizes: Sequence[int]) -> flo
                 # Only keep the bytes: decoding the answer is the client's work, not the server's.
                 answers.append((response.status_code, response.content))
             elapsed = time.perf_counter() - start
+            stop.set()
+            if moderator is not None:
+                moderator.join()
     finally:
         app.state.engine.dispose()
     _check_answers(answers, sizes)
-    return elapsed
+    return elapsed, waits
+
+
+def _patch_one(app: Any, url: str, client: Any, headers: dict[str, str]) -> Any:
+    """A function that PATCHes, as a moderator, the status of a report stored now (one more
+    row), back and forth; from a client of its own on the same app, so from another thread."""
+    from mapping import keys
+
+    with common.engine_at(url) as engine, engine.begin() as conn:
+        _, key = keys.create_key(conn, name="ingest bench moderator", role="moderator")
+    body = {"type": "FeatureCollection", "features": [_probe_feature()]}
+    made = client.post(BATCH_PATH, json=body, headers=headers).json()["results"][0]["id"]
+    other = common.test_client()(app)
+    statuses = itertools.cycle(["verified", "pending"])
+
+    def patch() -> None:
+        response = other.patch(
+            f"/api/v1/reports/{made}",
+            json={"status": next(statuses)},
+            headers={"authorization": f"Bearer {key}"},
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"moderator PATCH: HTTP {response.status_code}: {response.text}")
+
+    return patch
+
+
+def _time_patches(patch: Any, stop: threading.Event, waits: list[float]) -> None:
+    """PATCH until `stop`, timing each answer, a moderator's pace (20 a second at most)."""
+    while not stop.is_set():
+        start = time.perf_counter()
+        patch()
+        waits.append(time.perf_counter() - start)
+        time.sleep(0.05)
+
+
+def _probe_feature() -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [-0.19, 5.6]},
+        "properties": {
+            "kind": "hotspot",
+            "category": "flooding",
+            "observed_at": SURVEY_TIME,
+            "attributes": {"severity": 2},
+        },
+    }
 
 
 def measure_bare(url: str, rows: Sequence[dict[str, Any]]) -> float:
@@ -128,6 +192,8 @@ class Result:
     backend: str
     full: list[float]  # reports/s per repetition
     bare: list[float]
+    seconds: list[float] = field(default_factory=list)  # of the full path, per repetition
+    waits: list[float] = field(default_factory=list)  # of the moderator's PATCHes meanwhile
 
     @property
     def full_rate(self) -> float:
@@ -151,6 +217,7 @@ def run_backend(
     rows: Sequence[dict[str, Any]],
     repeat: int,
     postgres_url: str,
+    probe: bool = False,
 ) -> Result:
     count = len(rows)
     result = Result(backend, [], [])
@@ -160,12 +227,16 @@ def run_backend(
         order = ("full", "bare") if rep % 2 == 0 else ("bare", "full")
         for side in order:
             with common.scratch_store(backend, postgres_url) as url:
+                extra = 0
                 if side == "full":
-                    seconds = measure_full(url, bodies, sizes)
+                    seconds, waits = measure_full(url, bodies, sizes, probe=probe)
+                    result.seconds.append(seconds)
+                    result.waits += waits
+                    extra = 1 if probe else 0  # the report the moderator changes
                 else:
                     seconds = measure_bare(url, rows)
                 stored = common.report_count(url)
-            if stored != count:
+            if stored != count + extra:
                 raise SystemExit(f"{backend} {side}: {stored} rows stored, expected {count}")
             (result.full if side == "full" else result.bare).append(count / seconds)
             print(
@@ -317,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows=rows,
             repeat=args.repeat,
             postgres_url=args.postgres_url,
+            probe=args.survey,
         )
         for b in backends
     ]
@@ -349,6 +421,20 @@ def print_table(results: Sequence[Result], *, count: int, repeat: int, seed: int
             )
         print(
             f"{r.backend:<11}{r.full_rate:>12,.0f}{r.bare_rate:>15,.0f}{r.ratio:>11.1%}  "
+            + "; ".join(checks)
+        )
+    for r in results:
+        if not r.waits:
+            continue
+        took = statistics.median(r.seconds)
+        slowest = max(r.waits)
+        waited = _verdict(slowest <= TARGET_WAIT_S)
+        checks = [f"moderator PATCH meanwhile <= {TARGET_WAIT_S:.0f} s: {waited}"]
+        if r.backend == "spatialite" and count == BATCH:
+            checks.insert(0, f"batch < {TARGET_SURVEY_S:.0f} s: {_verdict(took < TARGET_SURVEY_S)}")
+        print(
+            f"{r.backend:<11}survey batches {took:.2f} s; {len(r.waits)} PATCHes meanwhile, "
+            f"median {statistics.median(r.waits):.3f} s, slowest {slowest:.3f} s  "
             + "; ".join(checks)
         )
 
