@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.selectable import NamedFromClause
 
 SRID = 4326
 
@@ -196,11 +197,52 @@ def skipping_locked(bind: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.with_for_update(skip_locked=True)
 
 
-def boxes_within(
-    bind: Connection, a: sa.ColumnElement[Any], b: sa.ColumnElement[Any], degrees: float
-):  # type: ignore[no-untyped-def]
-    """Whether geometry `a` lies in the box of `degrees` around geometry `b`."""
+def join_near(
+    bind: Connection,
+    left: NamedFromClause,
+    right: NamedFromClause,
+    geom: str,
+    degrees: float,
+    onclause: sa.ColumnElement[bool],
+) -> sa.Join:
+    """`left` joined to rows of `right` whose geometry `geom` lies in the box of `degrees` around
+    left's and that meet `onclause`: every left row that has one appears, at least once. Each
+    left row looks up its own few neighbours in the spatial index, whatever the planner's
+    statistics say: on PostGIS through a LATERAL subquery (one match is enough) on the GiST
+    index; on SpatiaLite by joining its R*Tree in as the SpatialIndex virtual table, which
+    SpatiaLite never uses on its own."""
+    point = left.c[geom]
+    if not is_sqlite(bind):
+        near = right.c[geom].op("&&")(sa.func.ST_Expand(point, degrees))
+        match = sa.select(sa.literal(1).label("one")).where(near, onclause).limit(1)
+        return left.join(match.lateral("near"), sa.true())
+    index = sa.table(
+        "SpatialIndex",
+        sa.column("f_table_name"),
+        sa.column("f_geometry_column"),
+        sa.column("search_frame"),
+        sa.column("rowid"),
+    ).alias("spatial_index")
+    frame = sa.func.BuildCircleMbr(sa.func.X(point), sa.func.Y(point), degrees, SRID)
+    found = sa.and_(
+        index.c.f_table_name == right.element.name,  # type: ignore[attr-defined]
+        index.c.f_geometry_column == geom,
+        index.c.search_frame == frame,
+    )
+    rowid: sa.ColumnElement[int] = sa.literal_column(f"{right.name}.rowid")
+    # `+ 0`: the R*Tree answers rowids for a frame, and cannot be asked for a rowid; without it
+    # SQLite's planner may walk `right` first and ask it, and get nothing.
+    return left.join(index, found).join(right, sa.and_(rowid == index.c.rowid + 0, onclause))
+
+
+def unindexed(bind: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`column` as an expression of the same value that no index is on, so that the planner
+    cannot reach the table through an index on it: for a join that must go through another
+    index. SQLite's documented way is a unary `+`; PostgreSQL's, an operation that changes
+    nothing (adding no time, appending nothing)."""
     if is_sqlite(bind):
-        frame = sa.func.BuildCircleMbr(sa.func.X(b), sa.func.Y(b), degrees, SRID)
-        return sa.func.MbrIntersects(a, frame) == 1
-    return a.op("&&")(sa.func.ST_Expand(b, degrees))
+        name = f"+{column.table.name}.{column.name}"  # type: ignore[attr-defined]
+        return sa.type_coerce(sa.literal_column(name), column.type)
+    if isinstance(column.type, sa.DateTime):
+        return sa.type_coerce(column + sa.text("interval '0 s'"), column.type)
+    return sa.type_coerce(column.op("||")(sa.literal("", sa.String)), column.type)
