@@ -9,6 +9,7 @@ import mapping
 from api import background, errors, openapi
 from api.limits import BodyLimitMiddleware
 from api.routes import api_router, root_router
+from api.turns import ShortWriterMiddleware
 from mapping.areas.index import AreaIndexCache
 from mapping.settings import Settings
 from mapping.storage import make_engine
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload=settings.max_upload_body_bytes,
         upload_paths=UPLOAD_PATHS,
     )
+    app.add_middleware(ShortWriterMiddleware, engine=app.state.engine, long_suffixes=BULK_PATHS)
     errors.install(app)
     background.install(app, settings)
     openapi.install(app)

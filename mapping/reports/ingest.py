@@ -8,6 +8,7 @@ come from mapping.reports.rows, and every write goes through mapping.reports.wri
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -39,10 +40,15 @@ from mapping.storage import dialect
 from mapping.storage import photos as photo_store
 from mapping.storage import reports as store
 from mapping.storage.duplicates import flag_possible_duplicates
+from mapping.storage.turns import turns
 
-# Features of a batch written per transaction: small enough that a moderator's PATCH sent during
-# a 5,000-report survey batch on SpatiaLite answers within a second (bench/ingest.py --survey).
-WRITE_CHUNK = 250
+# A batch is written WRITE_STEP features at a time, and committed whenever its transaction has
+# written for WRITE_BUDGET_S: SQLite's write lock is never held much longer than that, and the
+# short writers waiting meanwhile go first (mapping.storage.turns), so a moderator's PATCH sent
+# during a survey import answers within a second (bench/ingest.py --survey), while a batch
+# still writes hundreds of rows per commit.
+WRITE_STEP = 100
+WRITE_BUDGET_S = 0.15
 
 
 @dataclass(slots=True)
@@ -137,10 +143,10 @@ def submit_batch(
     """Store the valid features of a FeatureCollection; report on each. `source` names the
     recorded source of an import (None: reports sent here).
 
-    They are written WRITE_CHUNK at a time, a transaction each, so that a big batch never keeps
-    other writers (a moderator, a volunteer's single report) waiting behind it for long. A batch
-    cut short by an error has stored whole chunks; sent again, their features come back as
-    duplicates, since every feature has its client id.
+    They are written in several transactions of about WRITE_BUDGET_S each, so that a big batch
+    never keeps other writers (a moderator, a volunteer's single report) waiting behind it for
+    long. A batch cut short by an error has stored whole transactions' worth; sent again, their
+    features come back as duplicates, since every feature has its client id.
 
     A client id seen twice in one batch counts once: the repeat is a duplicate when its content
     is the same, and rejected otherwise, as it would be in two requests.
@@ -195,19 +201,7 @@ def submit_batch(
         public_resolution=limits.public_resolution,
     )
 
-    inserted: dict[uuid.UUID, int] = {}
-    earlier: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
-    pending = list(rows.items())
-    for start in range(0, len(pending), WRITE_CHUNK):
-        chunk = dict(pending[start : start + WRITE_CHUNK])
-        with engine.begin() as conn:
-            campaigns.flag_reports(conn, [row for _, row in chunk.values()])
-            stored_now = store.insert_rows(conn, [row for _, row in chunk.values()])
-            earlier |= store.ids_by_client_id(conn, [c for c in chunk if c not in stored_now])
-            flag_after_insert(conn, list(stored_now.values()), limits)
-            new_rows = [row for cid, (_, row) in chunk.items() if cid in stored_now]
-            webhooks.enqueue_reports(conn, new_rows, now=now)
-        inserted |= stored_now
+    inserted, earlier = _write_in_turns(engine, list(rows.values()), limits, now)
 
     for client_id, (index, row) in rows.items():
         stored = earlier.get(client_id)
@@ -232,6 +226,36 @@ def submit_batch(
         rejected=outcomes["rejected"],
         results=results,
     )
+
+
+def _write_in_turns(
+    engine: Engine, rows: list[tuple[int, dict[str, Any]]], limits: Limits, now: datetime
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, tuple[uuid.UUID, str]]]:
+    """Store `rows` (index in the batch, row), WRITE_STEP at a time, committing whenever a
+    transaction has written for WRITE_BUDGET_S: the client ids stored now with their seq, and
+    the earlier reports of the other client ids."""
+    inserted: dict[uuid.UUID, int] = {}
+    earlier: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    done = 0
+    while done < len(rows):
+        if done and dialect.is_sqlite(engine):
+            turns(engine).let_short_writers_go()
+        with engine.begin() as conn:
+            started = time.monotonic()
+            while done < len(rows):
+                step = [row for _, row in rows[done : done + WRITE_STEP]]
+                done += len(step)
+                campaigns.flag_reports(conn, step)
+                stored_now = store.insert_rows(conn, step)
+                others = [row["client_id"] for row in step if row["client_id"] not in stored_now]
+                earlier |= store.ids_by_client_id(conn, others)
+                flag_after_insert(conn, list(stored_now.values()), limits)
+                new_rows = [row for row in step if row["client_id"] in stored_now]
+                webhooks.enqueue_reports(conn, new_rows, now=now)
+                inserted |= stored_now
+                if time.monotonic() - started >= WRITE_BUDGET_S:
+                    break
+    return inserted, earlier
 
 
 def flag_after_insert(conn: Connection, seqs: list[int], limits: Limits) -> None:

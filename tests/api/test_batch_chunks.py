@@ -1,9 +1,14 @@
-"""A big batch is written a chunk at a time, so other writers get in between its chunks; a batch
-cut short is completed exactly by sending it again; and the duplicate check sees across chunks."""
+"""A big batch is written in several transactions, so other writers get in between them; a batch
+cut short is completed exactly by sending it again; and the duplicate check sees across them.
+
+The batch commits whenever a transaction has written for `WRITE_BUDGET_S`; here the budget is
+0, so that it commits after every `WRITE_STEP` features, wherever the tests run."""
 
 from __future__ import annotations
 
 import random
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,9 +18,16 @@ from sqlalchemy.engine import Engine
 from mapping.errors import Busy
 from mapping.reports import ingest
 from mapping.storage import make_engine
+from mapping.storage import turns as turns_module
 from tests.conftest import count_reports, make_report
 
-SIZE = 2 * ingest.WRITE_CHUNK + 200  # three chunks
+STEP = ingest.WRITE_STEP
+SIZE = 2 * STEP + 50  # three transactions
+
+
+@pytest.fixture(autouse=True)
+def commit_every_step(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(ingest, "WRITE_BUDGET_S", 0.0)
 
 
 def _features(seed: int) -> list[dict[str, Any]]:
@@ -62,9 +74,9 @@ def test_another_writer_commits_between_the_chunks_of_a_batch(client, keys, sett
         other.dispose()
     assert response.json()["created"] == SIZE, response.text
     # The moderator's writes went through while part of the batch was stored: after the first
-    # chunk and after the second.
+    # transaction and after the second.
     between = [n for n in stored_at_write if 0 < n < SIZE]
-    assert between == [ingest.WRITE_CHUNK, 2 * ingest.WRITE_CHUNK]
+    assert between == [STEP, 2 * STEP]
 
 
 def test_a_batch_cut_short_is_completed_exactly_by_sending_it_again(
@@ -75,27 +87,31 @@ def test_a_batch_cut_short_is_completed_exactly_by_sending_it_again(
     real = ingest.store.insert_rows
     calls = []
 
-    def busy_on_the_third_chunk(conn, rows):  # type: ignore[no-untyped-def]
+    def busy_on_the_third_step(conn, rows):  # type: ignore[no-untyped-def]
         calls.append(len(rows))
         if len(calls) == 3:
             raise Busy("The service is too busy.", retry_after=2)
         return real(conn, rows)
 
-    monkeypatch.setattr(ingest.store, "insert_rows", busy_on_the_third_chunk)
+    monkeypatch.setattr(ingest.store, "insert_rows", busy_on_the_third_step)
     cut = _post(client, keys, features)
     assert cut.status_code == 503
     assert cut.headers["retry-after"] == "2"
-    assert count_reports(engine) == before + 2 * ingest.WRITE_CHUNK
+    assert count_reports(engine) == before + 2 * STEP
     monkeypatch.setattr(ingest.store, "insert_rows", real)
 
     again = _post(client, keys, features).json()
-    stored_first = 2 * ingest.WRITE_CHUNK
-    assert (again["created"], again["duplicates"], again["rejected"]) == (200, stored_first, 0)
+    stored_first = 2 * STEP
+    assert (again["created"], again["duplicates"], again["rejected"]) == (
+        SIZE - stored_first,
+        stored_first,
+        0,
+    )
     assert count_reports(engine) == before + SIZE
     assert [r["index"] for r in again["results"]] == list(range(SIZE))
 
 
-@pytest.mark.parametrize("later", [ingest.WRITE_CHUNK - 1, ingest.WRITE_CHUNK + 150])
+@pytest.mark.parametrize("later", [STEP - 1, STEP + 30])
 def test_a_duplicate_in_a_later_chunk_is_flagged(client, keys, later):
     features = _features(3)
     twin = make_report("hotspot", *features[5]["geometry"]["coordinates"])
@@ -104,3 +120,27 @@ def test_a_duplicate_in_a_later_chunk_is_flagged(client, keys, later):
     results = _post(client, keys, features).json()["results"]
     flagged = client.get(f"/api/v1/reports/{results[later]['id']}").json()
     assert "possible_duplicate" in flagged["properties"]["quality"]
+
+
+def test_on_sqlite_a_batch_lets_a_short_writer_go_before_its_next_transaction(
+    client, keys, engine, monkeypatch
+):
+    """SQLite's lock is not fair, so the batch waits between its transactions while a short
+    writer (a PATCH, a single report) of the process is at work."""
+    app_engine: Engine = client.app.state.engine
+    if app_engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database: writers do not queue for it")
+    monkeypatch.setattr(turns_module, "MAX_WAIT_S", 60.0)
+    before = count_reports(engine)
+    answer: list[Any] = []
+    batch = threading.Thread(target=lambda: answer.append(_post(client, keys, _features(4))))
+    with turns_module.turns(app_engine).short_writer():
+        batch.start()
+        deadline = time.monotonic() + 60
+        while count_reports(engine) < before + STEP and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        # The first transaction is in; the next waits for the short writer.
+        assert count_reports(engine) == before + STEP
+    batch.join(60)
+    assert answer[0].json()["created"] == SIZE

@@ -1,0 +1,32 @@
+"""Requests that change a few rows are short writers (mapping.storage.turns): on SQLite, a batch
+or an import in this process lets them go between its transactions."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mapping.storage.turns import turns
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ShortWriterMiddleware:
+    """Count each writing request, but those on `long_suffixes` (batches and imports), as a
+    short writer of `engine` while it runs."""
+
+    def __init__(self, app: ASGIApp, *, engine: Engine, long_suffixes: tuple[str, ...]):
+        self.app, self.long_suffixes = app, long_suffixes
+        self.turns = turns(engine) if engine.dialect.name == "sqlite" else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.turns is None
+            or scope["type"] != "http"
+            or scope["method"] in READ_METHODS
+            or scope["path"].endswith(self.long_suffixes)
+        ):
+            await self.app(scope, receive, send)
+            return
+        with self.turns.short_writer():
+            await self.app(scope, receive, send)
