@@ -58,6 +58,7 @@ TARGET_POSTGIS_RATE = 5000.0
 SURVEY_TIME = "2026-06-01T09:00:00Z"
 TARGET_SURVEY_S = 3.0  # a 5,000-report survey batch on SpatiaLite
 TARGET_WAIT_S = 1.0  # a moderator's PATCH sent during it
+TARGET_HOLD_S = 0.25  # the longest a write transaction holds SQLite's lock, about
 
 # ---------------------------------------------------------------------------------------------
 # The two measurements
@@ -84,16 +85,18 @@ def _check_answers(answers: Sequence[tuple[int, bytes]], sizes: Sequence[int]) -
 
 def measure_full(
     url: str, bodies: Sequence[bytes], sizes: Sequence[int], *, probe: bool = False
-) -> tuple[float, list[float]]:
+) -> tuple[float, list[float], list[float]]:
     """Seconds to POST every batch body through the app, from the first byte to the last answer;
     with `probe`, also the seconds each of a moderator's PATCHes sent meanwhile took (they
-    change one report stored beforehand)."""
+    change one report stored beforehand), and how long each write transaction held its locks
+    (the commit itself not included)."""
     from api.app import create_app
 
     TestClient = common.test_client()
     app = create_app(common.settings(url))
     headers = {"content-type": "application/json", **volunteer_key(url)}
     waits: list[float] = []
+    holds: list[float] = []
     try:
         with TestClient(app) as client:
             # Not timed: the first request opens the pool (and loads SpatiaLite); an empty batch
@@ -106,6 +109,7 @@ def measure_full(
             stop = threading.Event()
             moderator = None
             if probe:
+                _time_write_locks(app.state.engine, holds)
                 patch = _patch_one(app, url, client, headers)
                 moderator = threading.Thread(target=_time_patches, args=(patch, stop, waits))
                 moderator.start()
@@ -122,7 +126,31 @@ def measure_full(
     finally:
         app.state.engine.dispose()
     _check_answers(answers, sizes)
-    return elapsed, waits
+    return elapsed, waits, holds
+
+
+def _time_write_locks(engine: Any, holds: list[float]) -> None:
+    """Append to `holds` how long each of the batch's transactions (those that insert many rows
+    at once) held its locks: from the end of its first write, when SQLite has given it the write
+    lock, to its commit."""
+    import sqlalchemy as sa
+
+    first: dict[int, float] = {}
+    batch: set[int] = set()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _write(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            first.setdefault(id(conn), time.perf_counter())
+            if executemany:
+                batch.add(id(conn))
+
+    @sa.event.listens_for(engine, "commit")
+    def _commit(conn):  # type: ignore[no-untyped-def]
+        started = first.pop(id(conn), None)
+        if started is not None and id(conn) in batch:
+            holds.append(time.perf_counter() - started)
+        batch.discard(id(conn))
 
 
 def _patch_one(app: Any, url: str, client: Any, headers: dict[str, str]) -> Any:
@@ -194,6 +222,7 @@ class Result:
     bare: list[float]
     seconds: list[float] = field(default_factory=list)  # of the full path, per repetition
     waits: list[float] = field(default_factory=list)  # of the moderator's PATCHes meanwhile
+    holds: list[float] = field(default_factory=list)  # write transactions, first write to commit
 
     @property
     def full_rate(self) -> float:
@@ -229,9 +258,10 @@ def run_backend(
             with common.scratch_store(backend, postgres_url) as url:
                 extra = 0
                 if side == "full":
-                    seconds, waits = measure_full(url, bodies, sizes, probe=probe)
+                    seconds, waits, holds = measure_full(url, bodies, sizes, probe=probe)
                     result.seconds.append(seconds)
                     result.waits += waits
+                    result.holds += holds
                     extra = 1 if probe else 0  # the report the moderator changes
                 else:
                     seconds = measure_bare(url, rows)
@@ -432,9 +462,13 @@ def print_table(results: Sequence[Result], *, count: int, repeat: int, seed: int
         checks = [f"moderator PATCH meanwhile <= {TARGET_WAIT_S:.0f} s: {waited}"]
         if r.backend == "spatialite" and count == BATCH:
             checks.insert(0, f"batch < {TARGET_SURVEY_S:.0f} s: {_verdict(took < TARGET_SURVEY_S)}")
+        if r.backend == "spatialite":
+            held = _verdict(max(r.holds) <= TARGET_HOLD_S)
+            checks.append(f"write lock held <= {TARGET_HOLD_S * 1000:.0f} ms: {held}")
         print(
             f"{r.backend:<11}survey batches {took:.2f} s; {len(r.waits)} PATCHes meanwhile, "
-            f"median {statistics.median(r.waits):.3f} s, slowest {slowest:.3f} s  "
+            f"median {statistics.median(r.waits):.3f} s, slowest {slowest:.3f} s; "
+            f"{len(r.holds)} batch transactions, locks held {max(r.holds) * 1000:.0f} ms at most  "
             + "; ".join(checks)
         )
 
