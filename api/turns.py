@@ -3,8 +3,10 @@ or an import in this process lets them go between its transactions."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mapping.storage.turns import turns
 
@@ -13,7 +15,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class ShortWriterMiddleware:
     """Count each writing request, but those on `long_suffixes` (batches and imports), as a
-    short writer of `engine` while it runs."""
+    short writer of `engine` from the moment its whole body is in until it is answered: a
+    client that sends its body slowly holds no batch up."""
 
     def __init__(self, app: ASGIApp, *, engine: Engine, long_suffixes: tuple[str, ...]):
         self.app, self.long_suffixes = app, long_suffixes
@@ -28,5 +31,13 @@ class ShortWriterMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        with self.turns.short_writer():
-            await self.app(scope, receive, send)
+        turns = self.turns
+        with ExitStack() as writing:
+
+            async def receive_then_write() -> Message:
+                message = await receive()
+                if message["type"] == "http.request" and not message.get("more_body", False):
+                    writing.enter_context(turns.short_writer())
+                return message
+
+            await self.app(scope, receive_then_write, send)
