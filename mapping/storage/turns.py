@@ -28,6 +28,11 @@ class WriteTurns:
         self._changed = threading.Condition()
         self._short = 0
 
+    @property
+    def short_writers(self) -> int:
+        """How many short writers are at work now."""
+        return self._short
+
     @contextmanager
     def short_writer(self) -> Iterator[None]:
         """Around a short writer's work: long writers wait for it between their transactions."""
