@@ -107,11 +107,14 @@ def measure_full(
             if warm.status_code != 200:
                 raise SystemExit(f"warm-up batch: HTTP {warm.status_code}: {warm.text[:500]}")
             stop = threading.Event()
+            failed: list[str] = []
             moderator = None
             if probe:
                 _time_write_locks(app.state.engine, holds)
                 patch = _patch_one(app, url, client, headers)
-                moderator = threading.Thread(target=_time_patches, args=(patch, stop, waits))
+                moderator = threading.Thread(
+                    target=_time_patches, args=(patch, stop, waits, failed)
+                )
                 moderator.start()
             answers = []
             start = time.perf_counter()
@@ -123,6 +126,8 @@ def measure_full(
             stop.set()
             if moderator is not None:
                 moderator.join()
+                if failed:
+                    raise SystemExit(failed[0])
     finally:
         app.state.engine.dispose()
     _check_answers(answers, sizes)
@@ -177,11 +182,16 @@ def _patch_one(app: Any, url: str, client: Any, headers: dict[str, str]) -> Any:
     return patch
 
 
-def _time_patches(patch: Any, stop: threading.Event, waits: list[float]) -> None:
-    """PATCH until `stop`, timing each answer, a moderator's pace (20 a second at most)."""
+def _time_patches(patch: Any, stop: threading.Event, waits: list[float], failed: list[str]) -> None:
+    """PATCH until `stop`, timing each answer, a moderator's pace (20 a second at most); a
+    PATCH that fails ends it, with its reason in `failed`."""
     while not stop.is_set():
         start = time.perf_counter()
-        patch()
+        try:
+            patch()
+        except SystemExit as exc:
+            failed.append(str(exc))
+            return
         waits.append(time.perf_counter() - start)
         time.sleep(0.05)
 
