@@ -14,6 +14,7 @@ from api.openapi import body
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
 from mapping.analysis import litter
+from mapping.disclosure import provenance
 from mapping.errors import NotFound
 from mapping.keys import Principal
 from mapping.reports import beaches
@@ -41,12 +42,16 @@ def list_beaches(
     with engine.connect() as conn:
         listed = [b for b in store.list_beaches(conn) if water is None or b["water"] == water]
         found = litter.by_beach(litter.surveys(conn, filters.query))
+        sources = provenance.beach_sources(
+            conn, listed, litter.survey_query(filters.query), license=settings.data_license
+        )
     return feature_collection(
         request,
         [litter.beach_doc(b, found.get(b["code"], [])) for b in listed],
         settings=settings,
         method=litter.METHOD,
         filters={**filters.applied, "water": water},
+        sources=sources,
     )
 
 
@@ -79,12 +84,22 @@ async def create_beach(
     summary="One beach with its SDG 14.1.1 figures for the period",
     openapi_extra=PUBLIC,
 )
-def read_beach(code: str, engine: EngineDep, filters: FiltersDep) -> Response:
+def read_beach(
+    code: str, engine: EngineDep, settings: SettingsDep, filters: FiltersDep
+) -> Response:
     with engine.connect() as conn:
         beach = store.get_beach(conn, code)
         if beach is None:
             raise NotFound(f"There is no beach {code!r}; see GET /api/v1/beaches.")
         found = litter.by_beach(litter.surveys(conn, filters.query)).get(code, [])
+        sources = provenance.beach_sources(
+            conn,
+            [beach],
+            litter.survey_query(filters.query),
+            license=settings.data_license,
+            beach=code,
+        )
     feature = litter.beach_doc(beach, found)
     feature["properties"]["method"] = litter.METHOD
+    feature["properties"]["sources"] = provenance.as_members(sources)
     return GeoJSONResponse(feature)

@@ -100,18 +100,24 @@ def area_sums(conn: Connection, q: ReportQuery, level: int) -> dict[str, Sums]:
     }
 
 
-def surveys(conn: Connection, q: ReportQuery, *, level: int | None = None) -> list[Survey]:
-    """The monitoring surveys `q` selects that name a beach, split parts recombined; each with
-    its area of `level` (that of its first part), when given."""
-    if q.category not in (None, SURVEY_CATEGORY):
-        return []
-    chosen = replace(
+def survey_query(q: ReportQuery) -> ReportQuery:
+    """The reports of `q` that beach figures are made of: monitoring surveys, duplicates left
+    out, sensitive ones only for those who see exact places."""
+    return replace(
         q,
         kind="litter",
         category=SURVEY_CATEGORY,
         statuses=tuple(s for s in q.statuses if s != "duplicate"),
         include_sensitive=q.include_sensitive and q.placement is EXACT,
     )
+
+
+def surveys(conn: Connection, q: ReportQuery, *, level: int | None = None) -> list[Survey]:
+    """The monitoring surveys `q` selects that name a beach, split parts recombined; each with
+    its area of `level` (that of its first part), when given."""
+    if q.category not in (None, SURVEY_CATEGORY):
+        return []
+    chosen = survey_query(q)
     c = reports.c
     area = q.placement.area(level) if level is not None else sa.null()
     query = (

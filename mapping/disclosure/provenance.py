@@ -13,7 +13,7 @@ answer's licence `MIXED_LICENSE`, since nothing can be claimed for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from mapping.storage import sources as store
 from mapping.storage.reports import ReportQuery, report_filters
 from mapping.storage.sources import Source
+from mapping.storage.tables import reports
 
 INSTALLATION_ID = "civicmap"  # no import may take it (mapping.imports.sources)
 MIXED_LICENSE = "see sources"
@@ -59,6 +60,24 @@ def counted_sources(conn: Connection, q: ReportQuery, *, license: str) -> list[d
         {**s.as_dict(), "reports": counts[None if s.id == INSTALLATION_ID else s.id]}
         for s in listed + _resolved(conn, named)
     ]
+
+
+def beach_sources(
+    conn: Connection,
+    listed: Iterable[Mapping[Any, Any]],
+    q: ReportQuery,
+    *,
+    license: str,
+    beach: str | None = None,
+) -> list[Source]:
+    """The sources of the beach records `listed` (a beach recorded here has none: the
+    installation's) and of the surveys of a beach that `q` selects (of `beach` only, if given)."""
+    on_a_beach = reports.c.beach.is_not(None) if beach is None else reports.c.beach == beach
+    found = store.report_sources(conn, [*report_filters(conn, q), on_a_beach])
+    recorded = {b.get("source") for b in listed}
+    named = sorted(s for s in {*found, *recorded} if s is not None)
+    own = [installation(license)] if None in found or None in recorded else []
+    return own + _resolved(conn, named)
 
 
 def facility_sources(conn: Connection, *, category: str) -> list[Source]:

@@ -109,6 +109,32 @@ def test_eea_data_is_credited_to_the_eea_under_cc_by(client):
     assert meta["license"] == "CC-BY-4.0"
 
 
+def test_beaches_from_the_eea_file_are_credited_to_the_eea(client, keys):
+    listed = client.get("/api/v1/beaches").json()
+    assert [s["id"] for s in listed["metadata"]["sources"]] == ["eea-litterwatch"]
+    assert listed["metadata"]["license"] == "CC-BY-4.0"
+    code = listed["features"][0]["properties"]["code"]
+    one = client.get(f"/api/v1/beaches/{code}").json()["properties"]
+    assert [s["id"] for s in one["sources"]] == ["eea-litterwatch"]
+    # A beach recorded here is the installation's, and says so.
+    made = client.post(
+        "/api/v1/beaches",
+        json={
+            "name": "Labadi",
+            "point": {"type": "Point", "coordinates": [-0.15, 5.56]},
+            "reference_m": 100,
+            "water": "marine",
+        },
+        headers=keys["planner"],
+    )
+    assert made.status_code == 201, made.text
+    here = client.get(made.headers["location"]).json()["properties"]
+    assert [s["id"] for s in here["sources"]] == ["civicmap"]
+    mixed = client.get("/api/v1/beaches").json()["metadata"]
+    assert [s["id"] for s in mixed["sources"]] == ["civicmap", "eea-litterwatch"]
+    assert mixed["license"] == "see sources"
+
+
 def test_citizen_reports_carry_the_installation_licence(client):
     meta = _meta(client, campaign="citizen")
     assert meta["license"] == INSTALLATION_LICENSE
