@@ -4,6 +4,7 @@ their whole body is in; not reads, not other batches or imports, not a body stil
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -40,7 +41,11 @@ def _writers_seen(tmp_path, method: str, path: str, body: list[bytes]) -> list[i
 
     scope = {"type": "http", "method": method, "path": path, "headers": []}
     middleware = ShortWriterMiddleware(app, engine=engine, long_suffixes=LONG)
-    asyncio.run(middleware(scope, receive, send))
+    # A thread of its own: a browser test of the same process may have left an event loop
+    # running on this one.
+    runner = threading.Thread(target=asyncio.run, args=(middleware(scope, receive, send),))
+    runner.start()
+    runner.join()
     seen.append(turns(engine).short_writers)  # after the answer
     engine.dispose()
     return seen
