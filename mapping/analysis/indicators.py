@@ -233,18 +233,9 @@ def csv_rows(table: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
     for area in table:
         head = (area["code"], area["name"])
         sat = area["sdg_16_6_2"]
-        for service, fig in sat["services"].items():
-            name = f"16.6.2 {service} satisfied_share"
-            yield (*head, name, "all", "all", fig["satisfied_share"], fig["n"], fig["suppressed"])
-            for dimension in (*sdg16.DIMENSIONS, "attribute"):
-                for group, cell in fig[f"by_{dimension}"].items():
-                    value, n = cell["satisfied_share"], cell["n"]
-                    yield (*head, name, dimension, group, value, n, cell["suppressed"])
-            if fig["weighted"]:
-                weighted = fig["weighted"]
-                value, n = weighted["satisfied_share"], weighted["n_effective"]
-                yield (*head, f"16.6.2 {service} satisfied_share_weighted", "all", "all", value,
-                       n, False)  # fmt: skip
+        for service, measure, dimension, group, fig in sdg16.published_figures(sat):
+            value, n, suppressed = fig["satisfied_share"], fig["n"], fig["suppressed"]
+            yield (*head, f"16.6.2 {service} {measure}", dimension, group, value, n, suppressed)
         yield (
             *head,
             "16.6.2 pooled satisfied_share",

@@ -30,7 +30,7 @@ counts only: they reveal nothing the published table does not.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -338,3 +338,21 @@ def service_figures(
             fig["weighted"]["source"] = source
         out[key] = {"label": service.label, "categories": list(service.categories), **fig}
     return out
+
+
+Figure = tuple[str, str, str, str, dict[str, Any]]
+
+
+def published_figures(sat: Mapping[str, Any]) -> Iterator[Figure]:
+    """Each figure per service of an area's `sdg_16_6_2` member, in the order the downloads
+    list them: (service, measure, breakdown, group, figure). The service's share, then its
+    groups and attributes, then the weighted share, whose `n` is Kish's effective n."""
+    for service, fig in (sat.get("services") or {}).items():
+        yield service, "satisfied_share", "all", "all", fig
+        for dimension in (*DIMENSIONS, "attribute"):
+            for group, cell in fig[f"by_{dimension}"].items():
+                yield service, "satisfied_share", dimension, group, cell
+        weighted = fig.get("weighted")
+        if weighted:
+            as_figure = {**weighted, "n": weighted["n_effective"], "suppressed": False}
+            yield service, "satisfied_share_weighted", "all", "all", as_figure

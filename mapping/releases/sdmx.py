@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mapping.analysis.indicators import DIMENSIONS
-from mapping.analysis.sdg16 import DIMENSIONS as SERVICE_DIMENSIONS
+from mapping.analysis.sdg16 import published_figures
 
 STRUCTURE_ID = "CIVICMAP:SDG_CITIZEN(1.0)"
 COLUMNS = (
@@ -91,16 +91,8 @@ def _observations(
 ) -> Iterator[tuple[str, str, str, str, str, dict[str, Any]]]:
     for area in areas:
         code, sat, lit = area["code"], area["sdg_16_6_2"], area["sdg_14_1_1"]
-        for service, fig in (sat.get("services") or {}).items():
-            indicator = f"16.6.2_{service.upper()}"
-            yield code, indicator, "satisfied_share", "all", "all", fig
-            for dimension in (*SERVICE_DIMENSIONS, "attribute"):
-                for group, figure in fig[f"by_{dimension}"].items():
-                    yield code, indicator, "satisfied_share", dimension, group, figure
-            weighted = fig.get("weighted")
-            if weighted:
-                as_figure = {**weighted, "n": weighted["n_effective"]}
-                yield code, indicator, "satisfied_share_weighted", "all", "all", as_figure
+        for service, measure, dimension, group, fig in published_figures(sat):
+            yield code, f"16.6.2_{service.upper()}", measure, dimension, group, fig
         yield code, "16.6.2_POOLED", "satisfied_share", "all", "all", sat
         for dimension in DIMENSIONS:
             for group, figure in sat[f"by_{dimension}"].items():
