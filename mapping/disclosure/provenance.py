@@ -44,11 +44,7 @@ def report_sources(conn: Connection, q: ReportQuery, *, license: str) -> list[So
     cursor on, but not cut at its page size), each once: the installation's entry first when
     any report has no source. A source id with no recorded row is listed by its id, licence
     not stated."""
-    where = report_filters(conn, q)
-    found = store.report_sources(conn, where)
-    named = sorted(s for s in found if s is not None)
-    listed = [installation(license)] if None in found else []
-    return listed + _resolved(conn, named)
+    return _listed(conn, store.report_sources(conn, report_filters(conn, q)), license)
 
 
 def counted_sources(conn: Connection, q: ReportQuery, *, license: str) -> list[dict[str, Any]]:
@@ -74,15 +70,20 @@ def beach_sources(
     installation's) and of the surveys of a beach that `q` selects (of `beach` only, if given)."""
     on_a_beach = reports.c.beach.is_not(None) if beach is None else reports.c.beach == beach
     found = store.report_sources(conn, [*report_filters(conn, q), on_a_beach])
-    recorded = {b.get("source") for b in listed}
-    named = sorted(s for s in {*found, *recorded} if s is not None)
-    own = [installation(license)] if None in found or None in recorded else []
-    return own + _resolved(conn, named)
+    return _listed(conn, {*found, *(b.get("source") for b in listed)}, license)
 
 
 def facility_sources(conn: Connection, *, category: str) -> list[Source]:
     """The sources of the facility lists that hold facilities of `category`."""
     return _resolved(conn, store.facility_lists(conn, category=category))
+
+
+def _listed(conn: Connection, ids: Iterable[str | None], license: str) -> list[Source]:
+    """The sources of `ids`, each once: the installation's first for None (sent here), then
+    the named ones by id."""
+    found = set(ids)
+    named = sorted(s for s in found if s is not None)
+    return ([installation(license)] if None in found else []) + _resolved(conn, named)
 
 
 def _resolved(conn: Connection, ids: Sequence[str]) -> list[Source]:
