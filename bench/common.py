@@ -35,6 +35,7 @@ DEFAULT_POSTGRES_URL = os.environ.get(
     "CIVICMAP_BENCH_POSTGRES_URL", "postgresql+psycopg://civicmap:civicmap@localhost/postgres"
 )
 BACKENDS = ("spatialite", "postgis")
+BATCH_PATH = "/api/v1/reports/batch"
 T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------------------

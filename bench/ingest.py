@@ -33,7 +33,6 @@ import asyncio
 import cProfile
 import gc
 import io
-import itertools
 import pstats
 import statistics
 import sys
@@ -49,13 +48,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench import common, synthetic
+from bench import common, survey, synthetic
 
 BATCH = 5000  # the API's default batch limit, and the chunk of the bare insert
-BATCH_PATH = "/api/v1/reports/batch"
+EMPTY_BATCH = b'{"type":"FeatureCollection","features":[]}'
 TARGET_RATIO = 0.40
 TARGET_POSTGIS_RATE = 5000.0
-SURVEY_TIME = "2026-06-01T09:00:00Z"
 TARGET_SURVEY_S = 3.0  # a 5,000-report survey batch on SpatiaLite
 TARGET_WAIT_S = 1.0  # a moderator's PATCH sent during it
 TARGET_HOLD_S = 0.25  # the longest a write transaction holds SQLite's lock, about
@@ -101,25 +99,23 @@ def measure_full(
         with TestClient(app) as client:
             # Not timed: the first request opens the pool (and loads SpatiaLite); an empty batch
             # does that without storing anything.
-            warm = client.post(
-                BATCH_PATH, content=b'{"type":"FeatureCollection","features":[]}', headers=headers
-            )
+            warm = client.post(common.BATCH_PATH, content=EMPTY_BATCH, headers=headers)
             if warm.status_code != 200:
                 raise SystemExit(f"warm-up batch: HTTP {warm.status_code}: {warm.text[:500]}")
             stop = threading.Event()
             failed: list[str] = []
             moderator = None
             if probe:
-                _time_write_locks(app.state.engine, holds)
-                patch = _patch_one(app, url, client, headers)
+                survey.time_write_locks(app.state.engine, holds)
+                patch = survey.patch_one(app, url, client, headers)
                 moderator = threading.Thread(
-                    target=_time_patches, args=(patch, stop, waits, failed)
+                    target=survey.time_patches, args=(patch, stop, waits, failed)
                 )
                 moderator.start()
             answers = []
             start = time.perf_counter()
             for body in bodies:
-                response = client.post(BATCH_PATH, content=body, headers=headers)
+                response = client.post(common.BATCH_PATH, content=body, headers=headers)
                 # Only keep the bytes: decoding the answer is the client's work, not the server's.
                 answers.append((response.status_code, response.content))
             elapsed = time.perf_counter() - start
@@ -132,81 +128,6 @@ def measure_full(
         app.state.engine.dispose()
     _check_answers(answers, sizes)
     return elapsed, waits, holds
-
-
-def _time_write_locks(engine: Any, holds: list[float]) -> None:
-    """Append to `holds` how long each of the batch's transactions (those that insert many rows
-    at once) held its locks: from the end of its first write, when SQLite has given it the write
-    lock, to its commit."""
-    import sqlalchemy as sa
-
-    first: dict[int, float] = {}
-    batch: set[int] = set()
-
-    @sa.event.listens_for(engine, "after_cursor_execute")
-    def _write(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
-            first.setdefault(id(conn), time.perf_counter())
-            if executemany:
-                batch.add(id(conn))
-
-    @sa.event.listens_for(engine, "commit")
-    def _commit(conn):  # type: ignore[no-untyped-def]
-        started = first.pop(id(conn), None)
-        if started is not None and id(conn) in batch:
-            holds.append(time.perf_counter() - started)
-        batch.discard(id(conn))
-
-
-def _patch_one(app: Any, url: str, client: Any, headers: dict[str, str]) -> Any:
-    """A function that PATCHes, as a moderator, the status of a report stored now (one more
-    row), back and forth; from a client of its own on the same app, so from another thread."""
-    from mapping import keys
-
-    with common.engine_at(url) as engine, engine.begin() as conn:
-        _, key = keys.create_key(conn, name="ingest bench moderator", role="moderator")
-    body = {"type": "FeatureCollection", "features": [_probe_feature()]}
-    made = client.post(BATCH_PATH, json=body, headers=headers).json()["results"][0]["id"]
-    other = common.test_client()(app)
-    statuses = itertools.cycle(["verified", "pending"])
-
-    def patch() -> None:
-        response = other.patch(
-            f"/api/v1/reports/{made}",
-            json={"status": next(statuses)},
-            headers={"authorization": f"Bearer {key}"},
-        )
-        if response.status_code != 200:
-            raise SystemExit(f"moderator PATCH: HTTP {response.status_code}: {response.text}")
-
-    return patch
-
-
-def _time_patches(patch: Any, stop: threading.Event, waits: list[float], failed: list[str]) -> None:
-    """PATCH until `stop`, timing each answer, a moderator's pace (20 a second at most); a
-    PATCH that fails ends it, with its reason in `failed`."""
-    while not stop.is_set():
-        start = time.perf_counter()
-        try:
-            patch()
-        except SystemExit as exc:
-            failed.append(str(exc))
-            return
-        waits.append(time.perf_counter() - start)
-        time.sleep(0.05)
-
-
-def _probe_feature() -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [-0.19, 5.6]},
-        "properties": {
-            "kind": "hotspot",
-            "category": "flooding",
-            "observed_at": SURVEY_TIME,
-            "attributes": {"severity": 2},
-        },
-    }
 
 
 def measure_bare(url: str, rows: Sequence[dict[str, Any]]) -> float:
@@ -316,12 +237,10 @@ def profile_full(url: str, bodies: Sequence[bytes], *, top: int, out: Path | Non
     async def post_all() -> list[int]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            await client.post(
-                BATCH_PATH, content=b'{"type":"FeatureCollection","features":[]}', headers=headers
-            )
+            await client.post(common.BATCH_PATH, content=EMPTY_BATCH, headers=headers)
             profiler.enable()
             statuses = [
-                (await client.post(BATCH_PATH, content=b, headers=headers)).status_code
+                (await client.post(common.BATCH_PATH, content=b, headers=headers)).status_code
                 for b in bodies
             ]
             profiler.disable()
@@ -359,15 +278,6 @@ def profile_full(url: str, bodies: Sequence[bytes], *, top: int, out: Path | Non
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_survey(feature: dict[str, Any]) -> dict[str, Any]:
-    """`feature` as one response of a survey: a clinic rating, observed when the survey ran.
-    Every pair of such reports is a candidate for the duplicate check."""
-    properties = feature["properties"]
-    properties.update(kind="service", category="health_facility", observed_at=SURVEY_TIME)
-    properties["attributes"] = {"name": "Clinic", "status": "operational", "satisfaction": 3}
-    return feature
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000, help="reports (default 100000)")
@@ -398,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     features = synthetic.features(args.count, seed=args.seed, places=synthetic.ghana())
     if args.survey:
-        features = [_as_survey(f) for f in features]
+        features = [survey.as_survey(f) for f in features]
     # The rows the real path would store, for the bare insert; the real path stores the
     # sender's pseudonym (32 hex digits), so the same here, and both sides write the same bytes.
     rows = synthetic.to_rows(features, submitter="0" * 32)
