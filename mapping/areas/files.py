@@ -18,6 +18,8 @@ from mapping.errors import InvalidInput
 # geoBoundaries files name their fields so; other files say which field is which.
 GEOBOUNDARIES_CODES = ("shapeISO", "shapeID")
 GEOBOUNDARIES_NAME = "shapeName"
+# Shares of an area in the areas one level up are compared in EASE-Grid 2.0, an equal-area CRS.
+EQUAL_AREA = "EPSG:6933"
 
 
 @dataclass(slots=True)
@@ -129,3 +131,23 @@ def _polygonal(
             raise InvalidInput(f"Area {code} is not a polygon ({geom.geom_type}).")
         out.append(MultiPolygon(parts))
     return out, repaired
+
+
+def parents_by_location(
+    frame: gpd.GeoDataFrame, coarser: Sequence[tuple[str, BaseGeometry]]
+) -> tuple[pd.Series, list[str]]:
+    """The code of the coarser area that holds most of each area of `frame` (by area in an
+    equal-area projection), for boundary sets whose names and codes do not match the level
+    above. Also the codes of areas that meet none of them."""
+    if not coarser:
+        return pd.Series(pd.NA, index=frame.index, dtype="string"), []
+    parents = gpd.GeoDataFrame(
+        {"parent": [c for c, _ in coarser]}, geometry=[g for _, g in coarser], crs=4326
+    ).to_crs(EQUAL_AREA)
+    mine = frame[["code", "geometry"]].to_crs(EQUAL_AREA)
+    pieces = gpd.overlay(mine, parents, how="intersection", keep_geom_type=True)
+    pieces["share"] = pieces.geometry.area
+    best = pieces.sort_values(["code", "share", "parent"], ascending=[True, False, True])
+    chosen = best.drop_duplicates("code").set_index("code")["parent"]
+    found = frame["code"].map(chosen).astype("string")
+    return found, frame["code"][found.isna()].tolist()

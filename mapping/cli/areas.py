@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import click
+import geopandas as gpd
+from sqlalchemy.engine import Connection
 
 from mapping.areas.download import download
-from mapping.areas.files import read_boundaries
+from mapping.areas.files import parents_by_location, read_boundaries
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.group import BOUNDARIES, Group, count_reports, open_engine
 from mapping.reports import effort, ingest
@@ -34,6 +36,8 @@ def import_areas(
     )
     engine = open_engine(settings)
     with engine.begin() as conn:
+        if parent is None:
+            _parents_by_location(conn, found.frame, level)
         stored = area_store.save_areas(conn, found.frame, source=path.name)
     if found.reprojected_from:
         click.echo(f"reprojected from {found.reprojected_from} to WGS84")
@@ -43,12 +47,33 @@ def import_areas(
         click.echo("reports already stored keep their old areas: run `civicmap areas assign`")
 
 
+def _parents_by_location(conn: Connection, frame: gpd.GeoDataFrame, level: int) -> None:
+    """Give areas without a parent field the stored area of the next coarser level that holds
+    most of each: names and codes of different boundary sets seldom match, places do."""
+    rows = area_store.index_rows(conn)
+    coarser = [lv for _, lv, _ in rows if lv < level]
+    if not coarser:
+        return
+    up = max(coarser)
+    parents, orphans = parents_by_location(frame, [(c, g) for c, lv, g in rows if lv == up])
+    frame["parent"] = parents.to_numpy()
+    click.echo(
+        f"parents found by location: {parents.notna().sum()} areas in "
+        f"{parents.nunique()} level-{up} areas"
+    )
+    if orphans:
+        click.echo(f"  {len(orphans)} meet no level-{up} area: {', '.join(orphans[:20])}")
+
+
 @areas.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--level", type=click.IntRange(0, 5), required=True, help="Administrative level.")
 @click.option("--code-field", help="Field with the area code (geoBoundaries: shapeISO/shapeID).")
 @click.option("--name-field", help="Field with the area name (geoBoundaries: shapeName).")
-@click.option("--parent-field", help="Field with the code of the area one level up.")
+@click.option(
+    "--parent-field",
+    help="Field with the code of the area one level up (else: found by where areas lie).",
+)
 @click.pass_obj
 def areas_import(
     settings: Settings,
