@@ -36,6 +36,19 @@ def cells_at(
     return [to_int(to_cell(lat, lon, resolution)) for lon, lat in zip(lons, lats, strict=True)]
 
 
+def cells_of(lons: np.ndarray, lats: np.ndarray, resolution: int) -> np.ndarray:
+    """`cells_at` for arrays, as a uint64 array (one C call per point, about 0.7 us each)."""
+    to_cell = _h3int.latlng_to_cell
+    return np.fromiter(
+        (
+            to_cell(lat, lon, resolution)
+            for lon, lat in zip(lons.tolist(), lats.tolist(), strict=True)
+        ),
+        dtype=np.uint64,
+        count=len(lons),
+    )
+
+
 def parent(cell: int, resolution: int) -> int:
     """The ancestor of `cell` at `resolution` (not finer than the cell's own), by bit arithmetic."""
     return (cell & ~_RES_MASK) | (resolution << _RES_SHIFT) | ((1 << 3 * (15 - resolution)) - 1)

@@ -21,6 +21,11 @@ GHANA_HEALTH_FACILITIES = SHARED_DATA / "ghana_health_facilities.csv"
 EEA_LITTERWATCH_EVENTS = SHARED_DATA / "eea_marine_litterwatch_events.csv"
 EEA_LITTERWATCH_ITEM_CODES = SHARED_DATA / "eea_marine_litterwatch_item_codes.csv"
 WEST_AFRICA_PLACES = SHARED_DATA / "ne_10m_populated_places_west_africa.geojson"
+# OCHA's 260 districts (ADM2_PCODE, ADM2_EN), WorldPop's 2020 1 km grid, the 2021 census.
+GHANA_ADM2 = SHARED_DATA / "ghana_adm2_ocha_cod_2021.geojson"
+WORLDPOP_GHANA = SHARED_DATA / "gha_ppp_2020_1km_Aggregated_UNadj.tif"
+CENSUS_2021_REGIONS = SHARED_DATA / "ghana_census2021_regions.csv"
+CENSUS_2021_DISTRICTS = SHARED_DATA / "ghana_census2021_districts.csv"
 
 
 def store_ghana_regions(engine: Engine) -> Boundaries:

@@ -17,6 +17,7 @@ from api.routes import (
     ogc,
     open311,
     photos,
+    register,
     releases,
     reports,
     status,
@@ -33,6 +34,7 @@ api_router.include_router(aggregates.router)
 api_router.include_router(indicators.router)
 api_router.include_router(releases.router)
 api_router.include_router(coverage.router)
+api_router.include_router(register.router)
 api_router.include_router(hotspots.router)
 api_router.include_router(campaigns.router)
 api_router.include_router(beaches.router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.engine import Connection
@@ -14,7 +14,7 @@ from api.params import Filters, FiltersDep
 from api.responses import feature_collection
 from mapping.analysis.coverage.answer import coverage_areas, coverage_hexes
 from mapping.analysis.coverage.facilities import SERVICE_CODES
-from mapping.analysis.coverage.gaps import CoverageQuery, Source
+from mapping.analysis.coverage.gaps import CoverageQuery, Demand, Source
 from mapping.disclosure import provenance
 from mapping.errors import InvalidQuery
 from mapping.settings import Settings
@@ -32,8 +32,22 @@ SourceParam = Annotated[
 ]
 
 
+DemandParam = Annotated[
+    Demand | None,
+    Query(
+        description="people (the population layer; the default when one is imported) or "
+        "reports (a count of reports of other kinds, not people)"
+    ),
+]
+
+
 def _query(
-    filters: Filters, settings: Settings, resolution: int, distance: float, source: Source
+    filters: Filters,
+    settings: Settings,
+    resolution: int,
+    distance: float,
+    source: Source,
+    demand: Demand | None,
 ) -> CoverageQuery:
     category = filters.query.category
     if category not in SERVICE_CODES:
@@ -48,6 +62,7 @@ def _query(
         source=source,
         reports=filters.query,
         public_resolution=settings.public_h3_resolution,
+        demand=demand,
     )
 
 
@@ -72,10 +87,11 @@ def read_coverage(
     resolution: ResolutionParam,
     max_distance_m: DistanceParam,
     source: SourceParam = "both",
+    demand: DemandParam = None,
 ) -> Response:
     """Every hexagon of `area` (else of all areas of the coarsest level): `category` names the
     service, `kind` the reports counted as demand (default: all but service reports)."""
-    q = _query(filters, settings, resolution, max_distance_m, source)
+    q = _query(filters, settings, resolution, max_distance_m, source, demand)
     with engine.connect() as conn:
         features, summary, method = coverage_hexes(
             conn,
@@ -87,7 +103,13 @@ def read_coverage(
             max_features=settings.max_aggregate_cells,
         )
         sources = _sources(conn, q, settings)
-    applied = {"resolution": resolution, "max_distance_m": max_distance_m, "source": source}
+    applied: dict[str, Any] = {
+        "resolution": resolution,
+        "max_distance_m": max_distance_m,
+        "source": source,
+    }
+    if demand is not None:
+        applied["demand"] = demand
     return feature_collection(
         request,
         features,
@@ -109,9 +131,10 @@ def read_coverage_areas(
     resolution: ResolutionParam,
     max_distance_m: DistanceParam,
     source: SourceParam = "both",
+    demand: DemandParam = None,
 ) -> Response:
     """The areas of `level` (inside `area`, meeting `bbox`) with their covered shares."""
-    q = _query(filters, settings, resolution, max_distance_m, source)
+    q = _query(filters, settings, resolution, max_distance_m, source, demand)
     with engine.connect() as conn:
         features, summary, method = coverage_areas(
             conn,

@@ -8,6 +8,8 @@ uses it; an area too small to hold a cell centre puts its count in the cell of a
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ class PopulationCells:
     areas: int
     skipped: list[tuple[int, str]]  # (feature index, reason)
     total: float
+    pixels: int = 0
 
 
 def read_population(
@@ -86,3 +89,62 @@ def population_cells(
     # Overlapping areas or towns in one cell add up.
     placed = placed.groupby("h3", as_index=False, sort=True)["population"].sum()
     return PopulationCells(placed, points, areas, skipped, float(placed["population"].sum()))
+
+
+RASTER_SUBDIVISION = 3  # each pixel's count is spread over 3 by 3 sub-pixels
+
+
+def read_raster(
+    path: str | Path, *, resolution: int = DEFAULT_SPREAD_RESOLUTION, band: int = 1
+) -> PopulationCells:
+    """Sum a gridded population raster (GeoTIFF or any GDAL raster, any CRS) into H3 cells
+    (`raster_cells`), in a process of its own: rasterio's GDAL and the SpatiaLite extension
+    bring their own copies of the same libraries, and one process holding both can crash."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(raster_cells, str(path), resolution=resolution, band=band).result()
+
+
+def raster_cells(
+    path: str | Path, *, resolution: int = DEFAULT_SPREAD_RESOLUTION, band: int = 1
+) -> PopulationCells:
+    """Sum a gridded population raster (GeoTIFF or any GDAL raster, any CRS) into H3 cells.
+
+    Each pixel's count is split evenly over `RASTER_SUBDIVISION`² sub-pixels, and each goes to
+    the cell holding its centre, so a cell smaller than a pixel still gets its share. Nodata,
+    NaN and negative pixels are skipped; cells reached only by pixels of 0 are stored with 0, as
+    known to be empty. The cells' total equals the raster's sum (float64).
+    """
+    import rasterio  # a heavy import, needed only here
+    from pyproj import Transformer
+
+    try:
+        with rasterio.open(path) as src:
+            values = src.read(band, masked=True).astype("float64")
+            transform, crs = src.transform, src.crs
+    except (rasterio.errors.RasterioError, IndexError) as exc:
+        raise InvalidInput(f"Cannot read band {band} of {path} as a raster: {exc}") from None
+    if crs is None:
+        raise InvalidInput(f"{path} has no coordinate reference system; give it one (gdal_edit).")
+    filled = values.filled(np.nan)
+    negative = int(np.count_nonzero(filled < 0))
+    # Pixels of 0 are kept: they say no one lives there, where a missing pixel says nothing.
+    rows, cols = np.nonzero(np.isfinite(filled) & (filled >= 0))
+    counts = filled[rows, cols]
+    s = RASTER_SUBDIVISION
+    offsets = (np.arange(s) + 0.5) / s
+    sub_col = (cols[:, None, None] + offsets[None, None, :]).repeat(s, axis=1).ravel()
+    sub_row = (rows[:, None, None] + offsets[None, :, None]).repeat(s, axis=2).ravel()
+    x, y = transform * (sub_col, sub_row)
+    if crs.to_epsg() != 4326:
+        to_wgs84 = Transformer.from_crs(crs.to_wkt(), "EPSG:4326", always_xy=True)
+        x, y = to_wgs84.transform(x, y)
+    lon, lat = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    inside = np.isfinite(lon) & np.isfinite(lat)
+    if not inside.all():
+        raise InvalidInput(f"{path}: some pixels fall outside WGS84 in its CRS ({crs}).")
+    cells = hexgrid.cells_of(lon, lat, resolution)
+    placed = pd.DataFrame({"h3": cells, "population": np.repeat(counts / (s * s), s * s)})
+    placed = placed.groupby("h3", as_index=False, sort=True)["population"].sum()
+    skipped = [(-1, f"{negative} pixels below 0")] if negative else []
+    return PopulationCells(placed, 0, 0, skipped, float(counts.sum()), pixels=len(counts))

@@ -58,6 +58,20 @@ class AreaIndex:
             result[level] = found.tolist()
         return result
 
+    def nearest(
+        self, lons: Sequence[float], lats: Sequence[float], *, level: int, within: float
+    ) -> list[str | None]:
+        """For each point, the code of the nearest area of `level` within `within` degrees
+        (None beyond): for points that simplified outlines leave just outside."""
+        if level not in self._levels:
+            return [None] * len(lons)
+        codes, tree = self._levels[level]
+        points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+        point_idx, area_idx = tree.query_nearest(points, max_distance=within, all_matches=False)
+        found = np.full(len(points), None, dtype=object)
+        found[point_idx] = codes[area_idx]
+        return found.tolist()  # type: ignore[no-any-return]
+
 
 class AreaIndexCache:
     """The AreaIndex of the stored areas, rebuilt when they change (checked on each use).

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from mapping.analysis.census import read_margins
 from mapping.analysis.coverage.facilities import (
     FacilityColumns,
     FacilityList,
     read_facilities,
     slug,
 )
-from mapping.analysis.population import DEFAULT_SPREAD_RESOLUTION, read_population
+from mapping.analysis.population import (
+    DEFAULT_SPREAD_RESOLUTION,
+    RASTER_SUBDIVISION,
+    read_population,
+    read_raster,
+)
+from mapping.analysis.rake import rake as rake_grid
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.group import Group, open_engine, pairs
 from mapping.imports.sources import KNOWN, source_from
@@ -21,6 +29,7 @@ from mapping.settings import Settings
 from mapping.storage import facilities as facility_store
 from mapping.storage import population as population_store
 from mapping.storage import sources as source_store
+from mapping.storage.population import Layer
 from mapping.storage.sources import Source
 
 SHOWN = 20  # refused rows and shared coordinates printed; --report has them all
@@ -48,6 +57,12 @@ def facilities() -> None:
     multiple=True,
     help="FILE_VALUE=TYPE, e.g. CPHS=CHPS (Ghana's typos are known already).",
 )
+@click.option("--status-column", help="Column with the register's status of each facility.")
+@click.option(
+    "--status-value",
+    multiple=True,
+    help="FILE_VALUE=STATUS (operational, partly, closed) for --status-column.",
+)
 @click.option("--source-title", help="Title of the list's source.")
 @click.option("--license", "license_", help="SPDX licence id; 'not stated' where none is.")
 @click.option("--credit", help="The credit the source's terms require.")
@@ -73,6 +88,8 @@ def facilities_import(
     category_column: str | None,
     category_value: tuple[str, ...],
     type_alias: tuple[str, ...],
+    status_column: str | None,
+    status_value: tuple[str, ...],
     out: Path | None,
     **about: str | None,
 ) -> None:
@@ -94,6 +111,8 @@ def facilities_import(
             **defaults.type_aliases,
             **{k.lower(): v for k, v in pairs(type_alias, "--type-alias").items()},
         },
+        status=status_column,
+        status_values=pairs(status_value, "--status-value"),
     )
     found = read_facilities(path, columns)
     name = source or slug(path.stem)
@@ -158,31 +177,136 @@ def population() -> None:
     """Population counts, the demand coverage analysis weighs hexagons by."""
 
 
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".asc")
+
+
+@dataclass(frozen=True, slots=True)
+class RakeTo:
+    """Census margins to rake a grid to: a CSV of counts per area of `level`."""
+
+    path: Path
+    level: int
+    area_column: str
+    count_column: str
+    source: str
+
+
 @population.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--field", required=True, help="Field with the population, e.g. POP_MAX.")
+@click.option("--field", help="Points and areas: the field with the population, e.g. POP_MAX.")
 @click.option("--source", help="Name of the layer (default: the file's name); replaces it.")
+@click.option("--title", help="What the layer is, as answers name it (default: its name).")
+@click.option("--year", type=click.IntRange(1800, 2200), help="The year it counts people in.")
 @click.option(
     "--resolution",
     type=click.IntRange(0, 15),
     default=DEFAULT_SPREAD_RESOLUTION,
     show_default=True,
-    help="H3 resolution that areas' counts are spread evenly over.",
+    help="H3 resolution that a raster's pixels and areas' counts are placed at.",
 )
+@click.option("--rake-to", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rake-level", type=click.IntRange(0, 5), default=1, show_default=True)
+@click.option("--rake-area-column", default="region", show_default=True)
+@click.option("--rake-count-column", default="population_2021", show_default=True)
+@click.option("--rake-source", default="census", show_default=True, help="The margins' credit.")
 @click.pass_obj
 def population_import(
-    settings: Settings, path: Path, field: str, source: str | None, resolution: int
+    settings: Settings,
+    path: Path,
+    field: str | None,
+    source: str | None,
+    title: str | None,
+    year: int | None,
+    resolution: int,
+    rake_to: Path | None,
+    rake_level: int,
+    rake_area_column: str,
+    rake_count_column: str,
+    rake_source: str,
 ) -> None:
-    """Import points or areas with a population count (GeoJSON, GeoPackage, Shapefile)."""
-    found = read_population(path, field=field, resolution=resolution)
+    """Import a population grid (GeoTIFF or another raster, any CRS), or points or areas with
+    a population field (GeoJSON, GeoPackage, Shapefile). With --rake-to, scale the layer so each
+    area's cells sum to its census count (a CSV with an area code or name column)."""
+    rake = (
+        RakeTo(rake_to, rake_level, rake_area_column, rake_count_column, rake_source)
+        if rake_to
+        else None
+    )
+    import_population(
+        settings,
+        path,
+        field=field,
+        source=source,
+        title=title,
+        year=year,
+        resolution=resolution,
+        rake=rake,
+    )
+
+
+def import_population(
+    settings: Settings,
+    path: Path,
+    *,
+    field: str | None = None,
+    source: str | None = None,
+    title: str | None = None,
+    year: int | None = None,
+    resolution: int = DEFAULT_SPREAD_RESOLUTION,
+    rake: RakeTo | None = None,
+) -> None:
+    raster = path.suffix.lower() in RASTER_SUFFIXES
+    if raster:
+        found = read_raster(path, resolution=resolution)
+        method = (
+            f"a {found.pixels:,}-pixel grid summed into resolution-{resolution} H3 cells "
+            f"(each pixel split over {RASTER_SUBDIVISION} by {RASTER_SUBDIVISION} sub-pixels, "
+            "each in the cell holding its centre)"
+        )
+    elif field is None:
+        raise click.UsageError("--field is needed for points and areas (or give a raster).")
+    else:
+        found = read_population(path, field=field, resolution=resolution)
+        method = (
+            f"{found.points} points in their cell and {found.areas} areas spread evenly over "
+            f"their resolution-{resolution} cells"
+        )
     name = source or slug(path.stem)
     engine = open_engine(settings)
-    with engine.begin() as conn:
-        stored = population_store.replace_source(conn, found.frame, source=name)
-    click.echo(
-        f"{found.points} points and {found.areas} areas, population {found.total:,.0f}, "
-        f"placed in {stored} H3 cells as layer {name!r}"
+    frame, raked = found.frame, None
+    if rake is not None:
+        index = AreaIndexCache(engine).current()
+        with engine.connect() as conn:
+            margins, _ = read_margins(
+                conn,
+                rake.path,
+                level=rake.level,
+                area_column=rake.area_column,
+                groups={"total": rake.count_column},
+            )
+        done = rake_grid(
+            frame, index, level=rake.level, margins={c: g["total"] for c, g in margins.items()}
+        )
+        frame, raked = done.frame, done.record(level=rake.level, margins_source=rake.source)
+        method += f"; raked to {rake.source} counts of the level-{rake.level} areas"
+    layer = Layer(
+        name, title or name, year, method, float(frame["population"].sum()), found.total, raked
     )
-    for index, reason in found.skipped[:SHOWN]:
-        click.echo(f"  feature {index} skipped: {reason}")
-    click.echo("coverage now weighs hexagons by population instead of report counts")
+    with engine.begin() as conn:
+        stored = population_store.replace_source(conn, frame, source=name, layer=layer)
+    if raster:
+        click.echo(f"{found.pixels:,} pixels with people, population {found.total:,.0f}")
+    else:
+        click.echo(f"{found.points} points and {found.areas} areas, population {found.total:,.0f}")
+    for index_, reason in found.skipped[:SHOWN]:
+        click.echo(f"  feature {index_} skipped: {reason}")
+    if raked is not None:
+        click.echo(f"raked to {rake.source if rake else ''}: population {layer.total:,.0f}")
+        for code, factor in raked["factors"].items():
+            click.echo(f"  {code}: times {factor:.3f}")
+        if raked["outside_cells"]:
+            click.echo(
+                f"  {raked['outside_cells']} cells in no area with a count keep their "
+                f"{raked['outside']:,.0f} people"
+            )
+    click.echo(f"placed in {stored} H3 cells as layer {name!r}; coverage now weighs people")

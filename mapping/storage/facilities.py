@@ -52,6 +52,7 @@ def replace_list(
             "type_raw": r.type_raw[:100] or None,
             "ownership": r.ownership[:100] or None,
             "attributes": r.attributes,
+            "status": getattr(r, "status", "") or None,
             "h3": cells[i],
             "imported_at": now,
             "geom": dialect.point_ewkt(r.lon, r.lat),

@@ -165,6 +165,24 @@ facilities = sa.Table(
     *(sa.Column(f"area_{level}", sa.String(64)) for level in AREA_LEVELS),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    # What the register says: operational, partly, closed; null (it says nothing) is open.
+    sa.Column("status", sa.String(16)),
+)
+
+# A planner's decision on a citizen report as evidence of a register facility: `accept` pins
+# the match, `reject` forbids it. Rows are never changed: the latest on a pair holds.
+facility_reviews = sa.Table(
+    "facility_reviews",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("facility_source", sa.String(200), nullable=False),
+    sa.Column("facility_code", sa.String(64), nullable=False),
+    sa.Column("report_id", sa.Uuid(), nullable=False),
+    sa.Column("decision", sa.String(8), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor_id", sa.Uuid()),
+    sa.Column("actor_name", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text()),
 )
 
 # Population counts in H3 cells: points at resolution 15, areas spread over their cells.
@@ -175,6 +193,22 @@ population = sa.Table(
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("h3", sa.BigInteger(), nullable=False),
     sa.Column("population", sa.Float(), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# What each population layer is: title, year, method, its total as stored and as read, and the
+# census margins it was raked to ({"level", "margins", "factors": {area code: factor}, ...}).
+population_layers = sa.Table(
+    "population_layers",
+    metadata,
+    sa.Column("source", sa.String(200), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("year", sa.SmallInteger()),
+    sa.Column("method", sa.Text(), nullable=False),
+    sa.Column("cells", sa.Integer(), nullable=False),
+    sa.Column("total", sa.Float(), nullable=False),
+    sa.Column("read_total", sa.Float(), nullable=False),
+    sa.Column("raked", Json),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -47,6 +47,9 @@ def summary_and_demand(cov: Coverage, *, threshold: int) -> tuple[dict[str, Any]
             demand_uncovered=round(uncovered, 1),
             demand_covered_share=round(1 - uncovered / total, 4) if total else None,
             suppressed=False,
+            **_people(total, uncovered, cov.max_distance_m),
+            unknown_population_hexes=int((~cov.known).sum()) if cov.known is not None else 0,
+            population=cov.population.about() if cov.population else None,
         )
         return summary, np.round(cov.demand, 1).tolist()
 
@@ -71,6 +74,16 @@ def summary_and_demand(cov: Coverage, *, threshold: int) -> tuple[dict[str, Any]
     return summary, published
 
 
+def _people(total: float, beyond: float, distance_m: float) -> dict[str, Any]:
+    """People, people beyond the distance, and the share within it (population demand)."""
+    return {
+        "people": round(total),
+        "people_out_of_reach": round(beyond),
+        "share_within_reach": round(1 - beyond / total, 4) if total else None,
+        "reach_km": round(distance_m / 1000, 3),
+    }
+
+
 def hexagon_features(
     cov: Coverage, *, threshold: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -81,6 +94,9 @@ def hexagon_features(
     distance = [None if d != d else d for d in np.round(cov.distance_m, 1).tolist()]
     codes = [grid.codes[a] for a in grid.area.tolist()]
     covered = cov.covered.tolist()
+    people = _hexagon_people(cov)
+    supply = cov.supply
+    nearest = cov.nearest.tolist()
     with paused_gc():
         rings = hexgrid.boundaries(grid.cells)
         features = []
@@ -99,10 +115,28 @@ def hexagon_features(
                         "covered": covered[i],
                         "demand": demand[i],
                         "suppressed": demand[i] is None,
+                        "population": people[i][0],
+                        "people_out_of_reach": people[i][1],
+                        "nearest_name": supply.name[nearest[i]] if nearest[i] >= 0 else None,
+                        "nearest_code": supply.code[nearest[i]] if nearest[i] >= 0 else None,
+                        "nearest_origin": supply.origin[nearest[i]] if nearest[i] >= 0 else None,
                     },
                 }
             )
     return features, summary
+
+
+def _hexagon_people(cov: Coverage) -> list[tuple[float | None, float | None]]:
+    """(people, people out of reach) per hexagon; None without a population layer, or where
+    the layer says nothing of the hexagon."""
+    if cov.demand_kind != "population" or cov.known is None:
+        return [(None, None)] * len(cov.grid)
+    people = np.round(cov.demand, 1)
+    beyond = np.where(cov.covered, 0.0, people)
+    return [
+        (p, b) if k else (None, None)
+        for p, b, k in zip(people.tolist(), beyond.tolist(), cov.known.tolist(), strict=True)
+    ]
 
 
 def area_rows(cov: Coverage, *, threshold: int) -> list[dict[str, Any]]:
@@ -125,6 +159,8 @@ def area_rows(cov: Coverage, *, threshold: int) -> list[dict[str, Any]]:
             "demand_kind": cov.demand_kind,
         }
         row.update(_area_demand(cov.demand_kind, float(demand[a]), float(uncovered[a]), threshold))
+        if cov.demand_kind == "population":
+            row.update(_people(float(demand[a]), float(uncovered[a]), cov.max_distance_m))
         rows.append(row)
     return rows
 
@@ -215,10 +251,17 @@ def coverage_areas(
             }
         )
     covered = int(cov.covered.sum())
-    summary = {
+    summary: dict[str, Any] = {
         "hexes": len(grid),
         "covered_hexes": covered,
         "covered_share": round(covered / len(grid), 4) if len(grid) else None,
         "service_points": len(cov.supply_lon),
+        "demand_kind": cov.demand_kind,
     }
+    if cov.demand_kind == "population":
+        total, beyond = float(cov.demand.sum()), float(cov.demand[~cov.covered].sum())
+        summary.update(
+            **_people(total, beyond, cov.max_distance_m),
+            population=cov.population.about() if cov.population else None,
+        )
     return features, summary, cov.method + " Shares per area of its hexagons and demand."

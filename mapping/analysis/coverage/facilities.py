@@ -23,6 +23,7 @@ from mapping.imports.importer import LAT_NAMES, LON_NAMES
 from mapping.taxonomy import SERVICE_CATEGORIES
 
 SERVICE_CODES = frozenset(c.code for c in SERVICE_CATEGORIES)
+STATUSES = ("operational", "partly", "closed")
 # Known misspellings in Ghana's list (CPHS for CHPS: Community-based Health Planning and
 # Services) and an abbreviation written out elsewhere in the same file. Keys are lower case.
 GHANA_TYPE_ALIASES = {"cphs": "CHPS", "dhd": "District Health Directorate"}
@@ -42,6 +43,8 @@ class FacilityColumns:
     category_column: str | None = None  # ...or per row, values mapped by category_values
     category_values: Mapping[str, str] = field(default_factory=dict)
     type_aliases: Mapping[str, str] = field(default_factory=lambda: dict(GHANA_TYPE_ALIASES))
+    status: str | None = None  # a column with the register's own status of each facility...
+    status_values: Mapping[str, str] = field(default_factory=dict)  # ...its values mapped
 
 
 @dataclass(slots=True)
@@ -79,6 +82,7 @@ def facilities_from_frame(frame: pd.DataFrame, columns: FacilityColumns) -> Faci
         "lat": lat_col,
         "code": columns.code,
         "category": columns.category_column,
+        "status": columns.status,
     }
     missing = [f"{role} ({col!r})" for role, col in wanted.items() if col and col not in frame]
     if lon_col is None or lat_col is None:
@@ -103,6 +107,7 @@ def facilities_from_frame(frame: pd.DataFrame, columns: FacilityColumns) -> Faci
         rows[f"{role}_raw"] = raw
         rows[role], renamed[role] = _normalise(raw, aliases)
     rows["category"] = _categories(frame, columns)
+    rows["status"] = _statuses(frame, columns)
     used = {c for c in wanted.values() if c}
     extra = [c for c in frame.columns if c not in used]
     rows["attributes"] = [
@@ -112,6 +117,9 @@ def facilities_from_frame(frame: pd.DataFrame, columns: FacilityColumns) -> Faci
 
     reason = pd.Series("", index=rows.index)
     reason[rows["category"] == ""] = "category not in the taxonomy (map it with a category value)"
+    reason[rows["status"].isna()] = (
+        "status is none of operational, partly, closed (map it with a status value)"
+    )
     reason[rows["name"] == ""] = "no name"
     outside = (lon.abs() > 180) | (lat.abs() > 90)
     reason[outside] = "coordinates out of range (longitude -180..180, latitude -90..90)"
@@ -170,6 +178,17 @@ def _categories(frame: pd.DataFrame, columns: FacilityColumns) -> pd.Series:
     raw = _clean(frame[columns.category_column])
     mapped = raw.map(lambda v: values.get(v.lower(), v))
     return mapped.where(mapped.isin(SERVICE_CODES), "")
+
+
+def _statuses(frame: pd.DataFrame, columns: FacilityColumns) -> pd.Series:
+    """Each row's status in the register: operational, partly, closed, "" where it gives none,
+    and NaN where its value maps to none of them."""
+    if not columns.status:
+        return pd.Series("", index=frame.index)
+    values = {k.lower(): v for k, v in columns.status_values.items()}
+    raw = _clean(frame[columns.status])
+    mapped = raw.map(lambda v: values.get(v.lower(), v.lower()))
+    return mapped.where(mapped.isin((*STATUSES, "")), np.nan)
 
 
 def _codes(source: pd.DataFrame, kept: pd.DataFrame, code_column: str | None) -> list[str]:

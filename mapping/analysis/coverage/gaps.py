@@ -14,15 +14,17 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
 from mapping.analysis.coverage.nearest import nearest_m
+from mapping.analysis.coverage.register import check_register
 from mapping.analysis.studyarea import AreaGrid
-from mapping.storage import dialect
-from mapping.storage import facilities as facility_store
+from mapping.errors import InvalidQuery
 from mapping.storage import population as population_store
+from mapping.storage.population import Layer
 from mapping.storage.reports import ReportQuery, report_filters
 from mapping.storage.tables import reports
 
@@ -30,10 +32,14 @@ Source = Literal["reports", "facilities", "both"]
 SOURCES: tuple[Source, ...] = ("reports", "facilities", "both")
 
 
+Demand = Literal["population", "reports"]
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageQuery:
     """What to analyse: service `category`, hexagon `resolution`, threshold in metres, where the
-    service points come from, and the report filters (status, time, campaign; `kind` chooses the
+    service points come from, what demand is (people where a population layer exists, unless
+    `demand` says reports), and the report filters (status, time, campaign; `kind` chooses the
     demand reports) for both supply and demand reports."""
 
     category: str
@@ -42,59 +48,111 @@ class CoverageQuery:
     source: Source = "both"
     reports: ReportQuery = field(default_factory=ReportQuery)
     public_resolution: int = 7
+    demand: Demand | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    """The service points measured to: WGS84 degrees, and what each one is (`origin` is
+    `register` or `citizens`, `code` the register's `source:code` or the report's id)."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    name: list[str]
+    code: list[str]
+    origin: list[str]
 
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """Per hexagon of `grid`: distance (m, NaN without any service point), covered, demand."""
+    """Per hexagon of `grid`: distance (m, NaN without any service point), covered, demand,
+    and the nearest service point (an index into `supply`, -1 without any)."""
 
     grid: AreaGrid
     distance_m: np.ndarray
     covered: np.ndarray
     demand: np.ndarray
-    demand_kind: Literal["reports", "population"]
-    supply_lon: np.ndarray
-    supply_lat: np.ndarray
+    demand_kind: Demand
+    supply: Supply
+    nearest: np.ndarray
     method: str
+    population: Layer | None = None
+    known: np.ndarray | None = None  # where the population layer says something (else all)
+    max_distance_m: float = 0.0
+
+    @property
+    def supply_lon(self) -> np.ndarray:
+        return self.supply.lon
+
+    @property
+    def supply_lat(self) -> np.ndarray:
+        return self.supply.lat
 
 
 def analyse(conn: Connection, grid: AreaGrid, q: CoverageQuery) -> Coverage:
     """Distances, coverage and demand for every hexagon of `grid`."""
-    lon, lat = service_points(conn, q)
-    distance, _ = nearest_m(grid.lon, grid.lat, lon, lat)
+    supply = service_points(conn, q)
+    distance, nearest = nearest_m(grid.lon, grid.lat, supply.lon, supply.lat)
     covered = distance <= q.max_distance_m  # NaN compares False: no service, not covered
-    if population_store.has_population(conn):
-        demand = population_store.population_at(conn, grid.cells, grid.resolution)
-        kind: Literal["reports", "population"] = "population"
+    layer = population_store.current_layer(conn) if q.demand != "reports" else None
+    if q.demand == "population" and layer is None:
+        raise InvalidQuery(
+            "No population layer is imported, so demand cannot be people: import one with "
+            "`civicmap population import`, or ask for demand=reports.",
+            [{"loc": ["query", "demand"], "msg": "no population layer"}],
+        )
+    if layer is not None:
+        people = population_store.population_at(
+            conn, grid.cells, grid.resolution, source=layer.source
+        )
+        known, demand = np.isfinite(people), np.nan_to_num(people)
+        kind: Demand = "population"
     else:
         demand = demand_reports(conn, grid, q)
         kind = "reports"
-    return Coverage(grid, distance, covered, demand, kind, lon, lat, _method(q, kind))
+        known = np.ones(len(grid), dtype=bool)
+    method = _method(q, kind, layer)
+    return Coverage(
+        grid,
+        distance,
+        covered,
+        demand,
+        kind,
+        supply,
+        nearest,
+        method,
+        layer,
+        known,
+        max_distance_m=q.max_distance_m,
+    )
 
 
-def service_points(conn: Connection, q: CoverageQuery) -> tuple[np.ndarray, np.ndarray]:
-    """(lon, lat) in WGS84 degrees of the service points of `q.category` from `q.source`.
+def service_points(conn: Connection, q: CoverageQuery) -> Supply:
+    """The service points of `q.category` from `q.source`: register facilities that are open by
+    the latest evidence (mapping.analysis.coverage.register), citizen service reports that do
+    not say the service is closed, or both, where a report matched to a facility is that
+    facility and not a second point.
 
+    Service points anywhere count, since the nearest clinic may lie across the area's border.
     A sensitive service report stands at the centre of its cell at the public resolution, as
     the public sees it: distances from many hexagons would otherwise locate it exactly.
     """
-    lons: list[np.ndarray] = []
-    lats: list[np.ndarray] = []
-    if q.source in ("reports", "both"):
-        # Service points anywhere count: the nearest clinic may lie across the area's border.
-        wanted = replace(q.reports, kind="service", category=q.category, boxes=(), area=None)
-        geom = wanted.placement.geom_column
-        query = sa.select(dialect.point_lon(geom), dialect.point_lat(geom)).where(
-            *report_filters(conn, wanted)
-        )
-        found = np.array(conn.execute(query).all(), dtype=float).reshape(-1, 2)
-        lons.append(found[:, 0])
-        lats.append(found[:, 1])
+    wanted = replace(q.reports, boxes=(), area=None)
+    checked = check_register(conn, wanted, category=q.category)
+    parts: list[tuple[pd.DataFrame, str]] = []
     if q.source in ("facilities", "both"):
-        x, y = facility_store.points(conn, category=q.category)
-        lons.append(x)
-        lats.append(y)
-    return np.concatenate(lons), np.concatenate(lats)
+        open_ = checked.open_points()
+        parts.append((open_.assign(key=open_["source"] + ":" + open_["code"]), "register"))
+    if q.source in ("reports", "both"):
+        citizens = checked.reports if q.source == "reports" else checked.missing()
+        citizens = citizens[citizens["state"] != "closed"]
+        parts.append((citizens.assign(key=citizens["id"].astype(str)), "citizens"))
+    lon = np.concatenate([p["lon"].to_numpy(float) for p, _ in parts])
+    lat = np.concatenate([p["lat"].to_numpy(float) for p, _ in parts])
+    names = [n for p, _ in parts for n in p["name"].tolist()]
+    codes = [c for p, _ in parts for c in p["key"].tolist()]
+    origins = [o for p, o in parts for _ in range(len(p))]
+    return Supply(lon, lat, names, codes, origins)
 
 
 def demand_reports(conn: Connection, grid: AreaGrid, q: CoverageQuery) -> np.ndarray:
@@ -117,17 +175,24 @@ def demand_reports(conn: Connection, grid: AreaGrid, q: CoverageQuery) -> np.nda
     return demand
 
 
-def _method(q: CoverageQuery, kind: str) -> str:
-    source = {"reports": "citizen service reports", "facilities": "imported facility lists"}
-    supply = source.get(q.source, "citizen service reports and imported facility lists")
-    demand = (
-        "population (points in their cell; areas spread evenly over their cells)"
-        if kind == "population"
-        else "reports of other kinds in the hexagon"
+def _method(q: CoverageQuery, kind: str, layer: Layer | None) -> str:
+    source = {
+        "reports": "citizen service reports that do not say it is closed",
+        "facilities": "register facilities open by the latest evidence",
+    }
+    supply = source.get(
+        q.source,
+        "register facilities open by the latest evidence, and citizen service reports that "
+        "match none and do not say it is closed",
     )
+    if layer is not None:
+        year = f", {layer.year}" if layer.year else ""
+        demand = f"people, from the population layer {layer.title!r}{year} ({layer.method})"
+    else:
+        demand = "a count of reports of other kinds in the hexagon (not people)"
     return (
         f"Every resolution-{q.resolution} H3 hexagon whose centre lies in the analysed areas; "
-        f"great-circle distance (sphere of radius 6371 km) from its centre to the nearest "
-        f"{q.category} point of the {supply}, by KD-tree; covered within {q.max_distance_m:g} m; "
-        f"demand: {demand}."
+        f"straight-line (great-circle, sphere of radius 6371 km) distance from its centre to "
+        f"the nearest {q.category} point of the {supply}, by KD-tree, not travel time; covered "
+        f"within {q.max_distance_m:g} m; demand: {demand}."
     )

@@ -21,7 +21,7 @@ from mapping.analysis.coverage.facilities import (
     facilities_from_frame,
     read_facilities,
 )
-from mapping.analysis.coverage.gaps import Coverage
+from mapping.analysis.coverage.gaps import Coverage, Supply
 from mapping.analysis.coverage.nearest import nearest_m
 from mapping.analysis.population import population_cells
 from mapping.analysis.studyarea import AreaGrid
@@ -127,8 +127,8 @@ def _coverage(demand: list[int], covered: list[bool], **kw) -> Coverage:  # type
         covered=np.array(covered),
         demand=np.array(demand),
         demand_kind="reports",
-        supply_lon=np.array([-1.0]),
-        supply_lat=np.array([6.0]),
+        supply=Supply(np.array([-1.0]), np.array([6.0]), ["a clinic"], ["list:1"], ["register"]),
+        nearest=np.zeros(len(demand), dtype=np.int64),
         method="test",
     )
 
