@@ -1,22 +1,30 @@
-"""`civicmap demo`: areas, a demo campaign, synthetic reports and visits, real facilities."""
+"""`civicmap demo`: regions and districts, a demo campaign, synthetic reports and visits, the
+real facility register with synthetic citizen checks of it, and a real population grid."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import click
 
+from mapping.analysis.coverage.facilities import FacilityColumns, read_facilities
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.areas import import_areas
+from mapping.cli.coverage import RakeTo, import_population
 from mapping.cli.group import BOUNDARIES, SHARED_DATA, open_engine
-from mapping.cli.reports import run_import
 from mapping.errors import Conflict
 from mapping.imports import demo as demo_data
-from mapping.imports.sources import GHANA_HEALTH_FACILITIES
-from mapping.reports import effort, ingest
+from mapping.imports.sources import GHANA_HEALTH_FACILITIES, WORLDPOP_2020
+from mapping.keys import Principal
+from mapping.reports import effort, ingest, moderation
+from mapping.reports.moderation import ModerationChange
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import campaigns as campaign_store
+from mapping.storage import facilities as facility_store
+from mapping.storage import sources as source_store
+from mapping.storage.reports import EXACT
 
 
 @click.command()
@@ -28,7 +36,7 @@ from mapping.storage import campaigns as campaign_store
 @click.option(
     "--facilities",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Ghana health facilities CSV to import as real service points "
+    help="Ghana health facilities CSV to import as the facility register "
     "(default: the shared data's, when present).",
 )
 @click.option("--count", default=3000, show_default=True, help="Synthetic reports to make.")
@@ -37,7 +45,8 @@ from mapping.storage import campaigns as campaign_store
 def demo(
     settings: Settings, boundaries: Path | None, facilities: Path | None, count: int, seed: int
 ) -> None:
-    """Fill the database with demo data: areas, a demo campaign, synthetic and real reports."""
+    """Fill the database with demo data: areas, a demo campaign, synthetic reports, the real
+    health facility register and population grid of Ghana."""
     boundaries = boundaries or _first_existing(
         BOUNDARIES / "geoBoundaries-GHA-ADM1.geojson",
         SHARED_DATA / "geoboundaries_gha_adm1_simplified.geojson",
@@ -48,6 +57,7 @@ def demo(
             "--level 1`"
         )
     import_areas(settings, boundaries, 1, None, None, None)
+    _districts(settings)
     engine = open_engine(settings)
     with engine.begin() as conn:
         campaign_store.save_campaign(
@@ -59,7 +69,7 @@ def demo(
             "They describe no real place, service or person.",
             demo=True,
         )
-        outlines = [g for _, _, g in area_store.index_rows(conn)]
+        outlines = [g for _, level, g in area_store.index_rows(conn) if level == 1]
     places = SHARED_DATA / "ne_10m_populated_places_west_africa.geojson"
     coast = SHARED_DATA / "ne_10m_coastline_ghana.geojson"
     features = demo_data.synthetic_reports(
@@ -97,18 +107,73 @@ def demo(
     click.echo(f"{stored} synthetic observer visits stored")
     facilities = facilities or _first_existing(SHARED_DATA / "ghana_health_facilities.csv")
     if facilities is not None:
-        click.echo(f"importing real health facilities from {facilities.name}")
-        # Its rows name this campaign; stored, they are not flagged `unknown_campaign`.
-        with engine.begin() as conn:
-            campaign_store.save_campaign(
-                conn,
-                slug=demo_data.GHANA_FACILITIES.campaign,
-                title="Ghana health facility list (2016)",
-                kind="service",
-                categories=["health_facility"],
-                description="The Ghana Open Data Initiative's list of health facilities.",
+        _register(settings, facilities, seed=seed, count=max(count // 10, 1))
+    _population(settings)
+
+
+def _districts(settings: Settings) -> None:
+    """OCHA's districts as level 2, each under the region that holds most of it."""
+    path = SHARED_DATA / "ghana_adm2_ocha_cod_2021.geojson"
+    if path.exists():
+        import_areas(settings, path, 2, "ADM2_PCODE", "ADM2_EN", None)
+
+
+def _register(settings: Settings, path: Path, *, seed: int, count: int) -> None:
+    """The official list as the register (never as citizen reports), and synthetic citizen
+    visits to some of its facilities, a few of them verified, so its check has evidence."""
+    click.echo(f"importing the health facility register from {path.name}")
+    found = read_facilities(path, FacilityColumns())
+    engine = open_engine(settings)
+    index = AreaIndexCache(engine).current()
+    with engine.begin() as conn:
+        stored = facility_store.replace_list(
+            conn, found.rows, source=GHANA_HEALTH_FACILITIES.id, areas=index
+        )
+        source_store.upsert(conn, GHANA_HEALTH_FACILITIES)
+    click.echo(f"{stored} register facilities stored, {len(found.refused)} rows refused")
+    register = list(zip(found.rows["name"], found.rows["lon"], found.rows["lat"], strict=True))
+    visits = demo_data.synthetic_register_checks(register, count=count, seed=seed)
+    outcome = ingest.submit_batch(
+        engine,
+        {"type": "FeatureCollection", "features": visits},
+        limits=settings.policies().ingest,
+        areas=index,
+    )
+    verifier = Principal(name="demo")
+    verified = 0
+    for result in outcome.results[::2]:  # every other visit, as a moderator might have
+        if result.get("outcome") == "created":
+            moderation.moderate(
+                engine,
+                uuid.UUID(str(result["id"])),
+                ModerationChange(status="verified", note=f"{demo_data.LABEL}verified"),
+                actor=verifier,
+                placement=EXACT,
             )
-        run_import(settings, facilities, demo_data.GHANA_FACILITIES, source=GHANA_HEALTH_FACILITIES)
+            verified += 1
+    click.echo(f"{outcome.created} synthetic visits to register facilities, {verified} verified")
+
+
+def _population(settings: Settings) -> None:
+    """WorldPop's 2020 grid, raked to the 2021 census of the regions."""
+    grid = SHARED_DATA / "gha_ppp_2020_1km_Aggregated_UNadj.tif"
+    census = SHARED_DATA / "ghana_census2021_regions.csv"
+    if not grid.exists():
+        return
+    engine = open_engine(settings)
+    with engine.begin() as conn:
+        source_store.upsert(conn, WORLDPOP_2020)
+    click.echo(f"importing population from {grid.name}")
+    import_population(
+        settings,
+        grid,
+        source=WORLDPOP_2020.id,
+        title="WorldPop 2020 (1 km, UN-adjusted), raked to the 2021 census",
+        year=2021,
+        rake=RakeTo(census, 1, "region", "population_2021", "Ghana Statistical Service, 2021 PHC")
+        if census.exists()
+        else None,
+    )
 
 
 def _first_existing(*paths: Path) -> Path | None:

@@ -22,7 +22,6 @@ import shapely.ops
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from mapping.imports.importer import ColumnMapping
 from mapping.taxonomy import HOTSPOT_THEMES, LITTER_ITEMS, SERVICE_CATEGORIES
 
 DEMO_CAMPAIGN = "demo"
@@ -247,14 +246,61 @@ def _reporter(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-# The Ghana Open Data Initiative health facility list (2016): real service points.
-GHANA_FACILITIES = ColumnMapping(
-    kind="service",
-    category="health_facility",
-    lon_column="Longitude",
-    lat_column="Latitude",
-    observed_at="2016-02-05T00:00:00+00:00",
-    attributes={"name": "FacilityName"},
-    constants={"status": "operational"},
-    campaign="ghana-health-facilities-2016",
-)
+def synthetic_register_checks(
+    register: Sequence[tuple[str, float, float]],
+    *,
+    count: int,
+    seed: int = 7,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """`count` synthetic citizen reports on real register facilities (name, lon, lat): each a
+    visit within 300 m of one, naming it as a visitor might (sometimes misspelt, sometimes
+    not at all), and saying whether it works. About one in ten says it is closed or partly
+    working, so the register check has something to show."""
+    rng = np.random.default_rng([seed, 2])
+    now = now or datetime.now(UTC)
+    picked = rng.choice(len(register), size=min(count, len(register)), replace=False)
+    features = []
+    for i, j in enumerate(picked.tolist()):
+        name, lon, lat = register[j]
+        bearing, metres = rng.uniform(0, 2 * np.pi), rng.uniform(5, 300)
+        dlat = metres * np.cos(bearing) / 111_320
+        dlon = metres * np.sin(bearing) / (111_320 * np.cos(np.radians(lat)))
+        said = rng.random()
+        attributes: dict[str, Any] = {
+            "status": str(rng.choice(["operational", "partly", "closed"], p=[0.9, 0.06, 0.04])),
+            "satisfaction": int(rng.choice([1, 2, 3, 4], p=[0.12, 0.23, 0.45, 0.20])),
+        }
+        if said < 0.75:
+            attributes["name"] = name
+        elif said < 0.9:
+            attributes["name"] = _misspelt(name, rng)
+        observed = now - timedelta(days=float(rng.uniform(1, 500)))
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(lon + dlon, 6), round(lat + dlat, 6)],
+                },
+                "properties": {
+                    "kind": "service",
+                    "category": "health_facility",
+                    "observed_at": observed.isoformat(timespec="seconds"),
+                    "client_id": str(uuid.uuid5(DEMO_NAMESPACE, f"{seed}:register:{i}")),
+                    "campaign": DEMO_CAMPAIGN,
+                    "description": f"{LABEL}a visit to a facility of the register",
+                    "accuracy_m": float(round(rng.uniform(3, 30), 1)),
+                    "attributes": attributes,
+                },
+            }
+        )
+    return features
+
+
+def _misspelt(name: str, rng: np.random.Generator) -> str:
+    """`name` as someone might type it in a hurry: lower case, one letter dropped."""
+    if len(name) < 4:
+        return name.lower()
+    k = int(rng.integers(1, len(name) - 1))
+    return (name[:k] + name[k + 1 :]).lower()

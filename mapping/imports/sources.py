@@ -27,8 +27,17 @@ GHANA_HEALTH_FACILITIES = Source(
     "Ghana Open Data Initiative / Ghana Health Service",
     "https://data.gov.gh/dataset/health-facilities",
 )
+WORLDPOP_2020 = Source(
+    "worldpop-2020",
+    "WorldPop 2020 population count, 1 km, UN-adjusted (Ghana)",
+    "CC-BY-4.0",
+    "WorldPop (www.worldpop.org)",
+    "https://www.worldpop.org/",
+)
 # By source id; a facility list of one of these names records it unless told otherwise.
-KNOWN: dict[str, Source] = {s.id: s for s in (EEA_LITTERWATCH, GHANA_HEALTH_FACILITIES)}
+KNOWN: dict[str, Source] = {
+    s.id: s for s in (EEA_LITTERWATCH, GHANA_HEALTH_FACILITIES, WORLDPOP_2020)
+}
 
 # What downloads call the reports sent to this installation (mapping.disclosure.provenance).
 INSTALLATION = "civicmap"

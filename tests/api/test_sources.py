@@ -19,13 +19,25 @@ import csvw
 import pytest
 
 from mapping.cli.reports import run_import
-from mapping.imports import demo as demo_data
+from mapping.imports.importer import ColumnMapping
 from mapping.imports.sources import GHANA_HEALTH_FACILITIES
 from mapping.settings import Settings
 from tests.api.test_downloads import REQUIRED
 from tests.conftest import make_report, settings_for
 from tests.data import EEA_LITTERWATCH_EVENTS
 from tests.data import GHANA_HEALTH_FACILITIES as GHANA_CSV
+
+# The Ghana list as an organisation might import it as reports: one per facility.
+GHANA_AS_REPORTS = ColumnMapping(
+    kind="service",
+    category="health_facility",
+    lon_column="Longitude",
+    lat_column="Latitude",
+    observed_at="2016-02-05T00:00:00+00:00",
+    attributes={"name": "FacilityName"},
+    constants={"status": "operational"},
+    campaign="ghana-health-facilities-2016",
+)
 
 # Not the EEA's CC-BY-4.0, so that an answer's licence shows where it came from.
 INSTALLATION_LICENSE = "CC0-1.0"
@@ -76,8 +88,8 @@ def data(client, keys, ghana_regions, settings, run, tmp_path_factory):  # type:
     assert imported.json()["created"] > 10
     subset = tmp_path_factory.mktemp("ghana") / "ghana_health_facilities.csv"
     subset.write_bytes(_head(GHANA_CSV, GHANA_ROWS))
-    # As `civicmap demo` imports the list: real service points, as reports.
-    run_import(settings, subset, demo_data.GHANA_FACILITIES, source=GHANA_HEALTH_FACILITIES)
+    # An official list imported as reports, as `civicmap reports import` can.
+    run_import(settings, subset, GHANA_AS_REPORTS, source=GHANA_HEALTH_FACILITIES)
     # And as the facility list coverage measures to, named as the file is.
     result = run("facilities", "import", str(subset))
     assert result.exit_code == 0, result.output
@@ -144,7 +156,7 @@ def test_citizen_reports_carry_the_installation_licence(client):
 
 
 def test_the_ghana_facility_list_says_its_licence_is_not_stated(client):
-    meta = _meta(client, campaign=demo_data.GHANA_FACILITIES.campaign)
+    meta = _meta(client, campaign=GHANA_AS_REPORTS.campaign)
     ghana = _by_id(meta["sources"])["ghana-health-facilities"]
     assert ghana["license"] is None and ghana["credit"] == GHANA_CREDIT
     assert meta["license"] == "see sources"

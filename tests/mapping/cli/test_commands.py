@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import http.server
 import json
@@ -15,9 +16,9 @@ from click.testing import CliRunner
 from api.cli import main
 from mapping.reports import ingest
 from mapping.reports.rows import Limits
-from mapping.storage.tables import effort_visits, reports
+from mapping.storage.tables import effort_visits, facilities, reports
 from tests.conftest import make_report
-from tests.data import GHANA_ADM1, GHANA_HEALTH_FACILITIES, SHARED_DATA
+from tests.data import CENSUS_2021_REGIONS, GHANA_ADM1, GHANA_HEALTH_FACILITIES, SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +171,12 @@ def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine, client):
             )
         ).all()
         title = conn.exec_driver_sql("SELECT title FROM campaigns WHERE slug = 'demo'").scalar()
-    assert len(rows) == 300
+    # 300 synthetic reports, and 30 synthetic visits to facilities of the register.
+    assert len(rows) == 330
     assert {kind for kind, _, _ in rows} == {"service", "litter", "hotspot"}
     assert all(d.startswith("Demo data (synthetic)") for _, d, _ in rows)
-    assert all(area is not None for _, _, area in rows)
+    # Synthetic reports lie inside the regions (a few real facilities lie outside them).
+    assert [d for _, d, area in rows if area is None and "register" not in d] == []
     assert "synthetic" in title
     # Observer visits too, so the map can tell "looked, found nothing" from "never looked".
     with engine.connect() as conn:
@@ -194,6 +197,43 @@ def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine, client):
     again = run("demo", "--count", "300")
     assert "0 synthetic demo reports stored" in again.output
     assert "0 synthetic observer visits stored" in again.output
+    assert "0 synthetic visits to register facilities" in again.output
+
+
+def test_demo_keeps_the_register_and_population_apart_from_citizen_reports(run, engine, client):
+    result = run("demo", "--count", "100", "--facilities", str(GHANA_HEALTH_FACILITIES))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        # No government record is stored as a citizen report...
+        official = conn.scalar(
+            sa.select(sa.func.count()).where(
+                sa.or_(
+                    reports.c.source == "ghana-health-facilities",
+                    reports.c.campaign == "ghana-health-facilities-2016",
+                )
+            )
+        )
+        register = conn.scalar(sa.select(sa.func.count()).select_from(facilities))
+        districts = (
+            conn.execute(sa.text("SELECT parent FROM areas WHERE level = 2")).scalars().all()
+        )
+    assert official == 0
+    # ...the list is the register,
+    assert register == 3732
+    # the 260 districts lie under the 16 regions, found by where they lie,
+    assert len(districts) == 260 and len(set(districts)) == 16 and None not in districts
+    # and people are WorldPop's grid raked to the 2021 census of the regions.
+    census = sum(int(r["population_2021"]) for r in csv.DictReader(CENSUS_2021_REGIONS.open()))
+    summary = client.get(
+        "/api/v1/coverage/areas",
+        params={"level": 1, "category": "health_facility", "resolution": 6, "max_distance_m": 5000},
+    ).json()["summary"]
+    assert summary["demand_kind"] == "population"
+    layer = summary["population"]
+    assert layer["total"] == census == 30_832_019
+    assert layer["raked_to"]["read_total"] == 31_072_945
+    # WorldPop puts Ashanti about 17% too high: raking scales it down.
+    assert 0.8 < layer["raked_to"]["factors"]["GH-AH"] < 0.9
 
 
 def test_keys_are_printed_once_stored_hashed_and_revocable(run, engine, client):
