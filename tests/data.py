@@ -18,6 +18,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # The 16 regions of Ghana (geoBoundaries ADM1, simplified): codes GH-AA (Greater Accra) etc.
 GHANA_ADM1 = SHARED_DATA / "geoboundaries_gha_adm1_simplified.geojson"
 GHANA_HEALTH_FACILITIES = SHARED_DATA / "ghana_health_facilities.csv"
+GHANA_TIERS = SHARED_DATA / "ghana_health_facility_tiers.csv"
 EEA_LITTERWATCH_EVENTS = SHARED_DATA / "eea_marine_litterwatch_events.csv"
 EEA_LITTERWATCH_ITEM_CODES = SHARED_DATA / "eea_marine_litterwatch_item_codes.csv"
 WEST_AFRICA_PLACES = SHARED_DATA / "ne_10m_populated_places_west_africa.geojson"

@@ -32,6 +32,10 @@ SourceParam = Annotated[
 ]
 
 
+TierParam = Annotated[
+    int | None,
+    Query(ge=1, le=9, description="only register facilities of this tier (from a tier list)"),
+]
 DemandParam = Annotated[
     Demand | None,
     Query(
@@ -48,6 +52,7 @@ def _query(
     distance: float,
     source: Source,
     demand: Demand | None,
+    tier: int | None = None,
 ) -> CoverageQuery:
     category = filters.query.category
     if category not in SERVICE_CODES:
@@ -63,6 +68,7 @@ def _query(
         reports=filters.query,
         public_resolution=settings.public_h3_resolution,
         demand=demand,
+        tier=tier,
     )
 
 
@@ -78,6 +84,21 @@ def _sources(conn: Connection, q: CoverageQuery, settings: Settings) -> list[Sou
     return provenance.combined(reports, provenance.facility_sources(conn, category=q.category))
 
 
+def _applied(
+    resolution: int, distance: float, source: Source, demand: Demand | None, tier: int | None
+) -> dict[str, Any]:
+    applied: dict[str, Any] = {
+        "resolution": resolution,
+        "max_distance_m": distance,
+        "source": source,
+    }
+    if demand is not None:
+        applied["demand"] = demand
+    if tier is not None:
+        applied["tier"] = tier
+    return applied
+
+
 @router.get("", summary="Distance to the nearest service per hexagon", openapi_extra=PUBLIC)
 def read_coverage(
     request: Request,
@@ -88,10 +109,11 @@ def read_coverage(
     max_distance_m: DistanceParam,
     source: SourceParam = "both",
     demand: DemandParam = None,
+    tier: TierParam = None,
 ) -> Response:
     """Every hexagon of `area` (else of all areas of the coarsest level): `category` names the
     service, `kind` the reports counted as demand (default: all but service reports)."""
-    q = _query(filters, settings, resolution, max_distance_m, source, demand)
+    q = _query(filters, settings, resolution, max_distance_m, source, demand, tier)
     with engine.connect() as conn:
         features, summary, method = coverage_hexes(
             conn,
@@ -103,13 +125,7 @@ def read_coverage(
             max_features=settings.max_aggregate_cells,
         )
         sources = _sources(conn, q, settings)
-    applied: dict[str, Any] = {
-        "resolution": resolution,
-        "max_distance_m": max_distance_m,
-        "source": source,
-    }
-    if demand is not None:
-        applied["demand"] = demand
+    applied = _applied(resolution, max_distance_m, source, demand, tier)
     return feature_collection(
         request,
         features,
@@ -132,9 +148,10 @@ def read_coverage_areas(
     max_distance_m: DistanceParam,
     source: SourceParam = "both",
     demand: DemandParam = None,
+    tier: TierParam = None,
 ) -> Response:
     """The areas of `level` (inside `area`, meeting `bbox`) with their covered shares."""
-    q = _query(filters, settings, resolution, max_distance_m, source, demand)
+    q = _query(filters, settings, resolution, max_distance_m, source, demand, tier)
     with engine.connect() as conn:
         features, summary, method = coverage_areas(
             conn,
@@ -146,13 +163,13 @@ def read_coverage_areas(
             max_cells=settings.max_analysis_cells,
         )
         sources = _sources(conn, q, settings)
-    applied = {"level": level, "resolution": resolution, "max_distance_m": max_distance_m}
+    applied = _applied(resolution, max_distance_m, source, demand, tier)
     return feature_collection(
         request,
         features,
         settings=settings,
         method=method,
-        filters={**filters.applied, **applied, "source": source},
+        filters={**filters.applied, "level": level, **applied},
         extra={"summary": summary},
         sources=sources,
     )

@@ -15,6 +15,7 @@ from mapping.analysis.coverage.facilities import (
     read_facilities,
     slug,
 )
+from mapping.analysis.coverage.tiers import TierColumns, match_tiers, read_tiers
 from mapping.analysis.population import (
     DEFAULT_SPREAD_RESOLUTION,
     RASTER_SUBDIVISION,
@@ -63,6 +64,12 @@ def facilities() -> None:
     multiple=True,
     help="FILE_VALUE=STATUS (operational, partly, closed) for --status-column.",
 )
+@click.option(
+    "--tiers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CSV of Region, Facility Name, Tier giving facilities their tier (matched by name "
+    "within the region of the list's own Region column).",
+)
 @click.option("--source-title", help="Title of the list's source.")
 @click.option("--license", "license_", help="SPDX licence id; 'not stated' where none is.")
 @click.option("--credit", help="The credit the source's terms require.")
@@ -90,6 +97,7 @@ def facilities_import(
     type_alias: tuple[str, ...],
     status_column: str | None,
     status_value: tuple[str, ...],
+    tiers: Path | None,
     out: Path | None,
     **about: str | None,
 ) -> None:
@@ -115,6 +123,13 @@ def facilities_import(
         status_values=pairs(status_value, "--status-value"),
     )
     found = read_facilities(path, columns)
+    if tiers is not None:
+        matched = match_tiers(found.rows, read_tiers(tiers, TierColumns()), TierColumns())
+        found.rows["tier"] = matched.tiers
+        click.echo(
+            f"tiers: {matched.matched} facilities given one by {matched.listed} rows of "
+            f"{tiers.name}; {len(matched.unmatched)} rows match no facility"
+        )
     name = source or slug(path.stem)
     engine = open_engine(settings)
     index = AreaIndexCache(engine).current()

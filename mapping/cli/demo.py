@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from mapping.analysis.coverage.facilities import FacilityColumns, read_facilities
+from mapping.analysis.coverage.tiers import TierColumns, match_tiers, read_tiers
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.areas import import_areas
 from mapping.cli.coverage import RakeTo, import_population
@@ -123,6 +124,11 @@ def _register(settings: Settings, path: Path, *, seed: int, count: int) -> None:
     visits to some of its facilities, a few of them verified, so its check has evidence."""
     click.echo(f"importing the health facility register from {path.name}")
     found = read_facilities(path, FacilityColumns())
+    tiers = SHARED_DATA / "ghana_health_facility_tiers.csv"
+    if tiers.exists():
+        found.rows["tier"] = match_tiers(
+            found.rows, read_tiers(tiers, TierColumns()), TierColumns()
+        ).tiers
     engine = open_engine(settings)
     index = AreaIndexCache(engine).current()
     with engine.begin() as conn:

@@ -53,6 +53,7 @@ def replace_list(
             "ownership": r.ownership[:100] or None,
             "attributes": r.attributes,
             "status": getattr(r, "status", "") or None,
+            "tier": _tier(getattr(r, "tier", None)),
             "h3": cells[i],
             "imported_at": now,
             "geom": dialect.point_ewkt(r.lon, r.lat),
@@ -82,3 +83,9 @@ def points(
 def count_by_category(conn: Connection) -> dict[str, int]:
     query = sa.select(facilities.c.category, sa.func.count()).group_by(facilities.c.category)
     return {category: n for category, n in conn.execute(query)}
+
+
+def _tier(value: object) -> int | None:
+    if value is None or value != value:  # None or NaN: no tier
+        return None
+    return int(value)  # type: ignore[call-overload]

@@ -33,6 +33,7 @@ def register_rows(conn: Connection, *, category: str, area: str | None = None) -
         t.type,
         t.ownership,
         sa.func.coalesce(t.status, "").label("status"),
+        t.tier,
         dialect.point_lon(t.geom).label("lon"),
         dialect.point_lat(t.geom).label("lat"),
         *(t[f"area_{level}"] for level in range(6)),

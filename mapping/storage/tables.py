@@ -167,6 +167,7 @@ facilities = sa.Table(
     sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
     # What the register says: operational, partly, closed; null (it says nothing) is open.
     sa.Column("status", sa.String(16)),
+    sa.Column("tier", sa.SmallInteger()),  # from a tier list, where it names the facility
 )
 
 # A planner's decision on a citizen report as evidence of a register facility: `accept` pins

@@ -49,6 +49,7 @@ class CoverageQuery:
     reports: ReportQuery = field(default_factory=ReportQuery)
     public_resolution: int = 7
     demand: Demand | None = None
+    tier: int | None = None  # only register facilities of this tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +141,14 @@ def service_points(conn: Connection, q: CoverageQuery) -> Supply:
     wanted = replace(q.reports, boxes=(), area=None)
     checked = check_register(conn, wanted, category=q.category)
     parts: list[tuple[pd.DataFrame, str]] = []
-    if q.source in ("facilities", "both"):
+    if q.tier is not None:  # a tier is the register's: citizen reports have none
+        open_ = checked.open_points()
+        open_ = open_[open_["tier"] == q.tier]
+        parts.append((open_.assign(key=open_["source"] + ":" + open_["code"]), "register"))
+    elif q.source in ("facilities", "both"):
         open_ = checked.open_points()
         parts.append((open_.assign(key=open_["source"] + ":" + open_["code"]), "register"))
-    if q.source in ("reports", "both"):
+    if q.tier is None and q.source in ("reports", "both"):
         citizens = checked.reports if q.source == "reports" else checked.missing()
         citizens = citizens[citizens["state"] != "closed"]
         parts.append((citizens.assign(key=citizens["id"].astype(str)), "citizens"))
@@ -185,6 +190,11 @@ def _method(q: CoverageQuery, kind: str, layer: Layer | None) -> str:
         "register facilities open by the latest evidence, and citizen service reports that "
         "match none and do not say it is closed",
     )
+    if q.tier is not None:
+        supply = (
+            f"register facilities of tier {q.tier} (where a tier list gives one) open by the "
+            "latest evidence"
+        )
     if layer is not None:
         year = f", {layer.year}" if layer.year else ""
         demand = f"people, from the population layer {layer.title!r}{year} ({layer.method})"

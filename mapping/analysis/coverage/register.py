@@ -239,6 +239,7 @@ def facility_features(checked: Register) -> list[dict[str, Any]]:
                     "type": f.type,
                     "ownership": f.ownership,
                     "register_status": f.status or None,
+                    "tier": None if pd.isna(f.tier) else int(f.tier),
                     "state": f.state,
                     "open": bool(f.open),
                     "last_seen": seen,

@@ -1,7 +1,8 @@
 """The official register checked by citizens, and population layers that say what they are.
 
 - `facilities.status`: what the register itself says of a facility (`operational`, `partly`,
-  `closed`; null where it says nothing, which counts as open).
+  `closed`; null where it says nothing, which counts as open), and `facilities.tier` where a
+  tier list gives one.
 - `facility_reviews`: a planner's decision on a match between a citizen report and a register
   facility (`accept` pins it, `reject` forbids it), kept as an audit trail: the latest decision
   on a pair holds.
@@ -26,6 +27,7 @@ def upgrade() -> None:
     json = sa.JSON().with_variant(JSONB(), "postgresql")
     seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     op.add_column("facilities", sa.Column("status", sa.String(16)))
+    op.add_column("facilities", sa.Column("tier", sa.SmallInteger()))
     op.create_table(
         "facility_reviews",
         sa.Column("seq", seq, primary_key=True),
@@ -64,4 +66,5 @@ def downgrade() -> None:
     op.drop_table("population_layers")
     op.drop_index("ix_facility_reviews_report", "facility_reviews")
     op.drop_table("facility_reviews")
+    op.drop_column("facilities", "tier")
     op.drop_column("facilities", "status")

@@ -25,6 +25,7 @@ from tests.data import (
     GHANA_ADM1,
     GHANA_ADM2,
     GHANA_HEALTH_FACILITIES,
+    GHANA_TIERS,
     WEST_AFRICA_PLACES,
     WORLDPOP_GHANA,
 )
@@ -201,3 +202,23 @@ def test_districts_take_their_region_by_where_they_lie(run, engine):
     for code, region in zip(districts["ADM2_PCODE"], districts["ADM1_EN"], strict=True):
         want = said.get(name_key(region), name_key(region))
         assert name_key(names[parents[code]]) == want, code
+
+
+def test_facilities_take_their_tier_by_name_within_their_region(run, engine, client):
+    result = run("facilities", "import", str(GHANA_HEALTH_FACILITIES), "--tiers", str(GHANA_TIERS))
+    assert "tiers: 274 facilities given one by 1475 rows" in result.output
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(facilities.c.name, facilities.c.tier).where(facilities.c.tier.is_not(None))
+        ).all()
+    tiers = dict(rows)
+    assert len(rows) == 274 and set(tiers.values()) == {2, 3}
+    assert tiers["Peace and Love Hospital"] == 2  # "Peace And Love Hospital" in the tier list
+    # Coverage by tier measures to those facilities only, and says so.
+    params = {"category": "health_facility", "resolution": 6, "max_distance_m": 5000}
+    page = client.get("/api/v1/coverage", params={**params, "area": "GH-AH", "tier": 2})
+    assert page.status_code == 200, page.text
+    assert page.json()["summary"]["service_points"] == sum(1 for _, t in rows if t == 2)
+    assert "tier 2" in page.json()["metadata"]["method"]
+    refused = client.get("/api/v1/coverage", params={**params, "tier": 0})
+    assert refused.status_code == 400 and "tier" in refused.text
