@@ -27,6 +27,8 @@ LAYERS: tuple[tuple[str, str, bool], ...] = (
     ("hotspot", "Hotspot reports", False),
     ("litter", "Litter surveys", False),
     ("coverage", "Coverage gaps", False),
+    ("register", "Register check: facilities by what citizens say", False),
+    ("missing", "Missing from the register", False),
     ("hotspots", "Hotspot analysis (Gi*)", False),
 )
 # Where the map opens when no areas are stored: the whole world.

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from starlette.routing import Match
 
 from mapping.analysis import overview, sdg16
+from mapping.analysis.coverage.answer import area_reach
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.taxonomy import taxonomy_document
@@ -28,7 +29,12 @@ router.include_router(offline.router)
 
 # Paths of the analyses another part of the service provides; the map offers their layers
 # only when the running app has them, so a missing one never costs a failed request.
-ANALYSES = {"coverage": "/api/v1/coverage", "hotspots": "/api/v1/hotspots"}
+ANALYSES = {
+    "coverage": "/api/v1/coverage",
+    "register": "/api/v1/facilities",
+    "missing": "/api/v1/facilities/missing",
+    "hotspots": "/api/v1/hotspots",
+}
 
 
 def _engine(request: Request) -> Engine:
@@ -125,12 +131,23 @@ def area_scorecard(request: Request, code: str) -> HTMLResponse:
     settings = _settings(request)
     with _engine(request).connect() as conn:
         card = overview.area_scorecard(conn, code, threshold=settings.suppression_threshold)
+        reach = (
+            area_reach(
+                conn,
+                code,
+                card["level"],
+                threshold=settings.suppression_threshold,
+                max_cells=settings.max_analysis_cells,
+            )
+            if card
+            else None
+        )
     if card is None:
         return _page(request, "not_found.html", status_code=404, what=f"area {code}")
     chart = bar_chart(
         [(m["month"][2:], m["reports"]) for m in card["trend"]], label="reports per month"
     )
-    return _page(request, "area.html", card=card, chart=chart)
+    return _page(request, "area.html", card=card, chart=chart, reach=reach)
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)

@@ -23,10 +23,13 @@ from sqlalchemy.engine import Connection
 from mapping import hexgrid
 from mapping.analysis.bulk import paused_gc
 from mapping.analysis.coverage.gaps import Coverage, CoverageQuery, analyse
+from mapping.analysis.coverage.register import STATES, check_register
 from mapping.analysis.studyarea import Box, analysed_codes, area_grid, codes_within
 from mapping.disclosure.suppress import protect_tree
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
+from mapping.storage import facilities as facility_store
+from mapping.storage import population as population_store
 
 
 def summary_and_demand(cov: Coverage, *, threshold: int) -> tuple[dict[str, Any], list[Any]]:
@@ -265,3 +268,54 @@ def coverage_areas(
             population=cov.population.about() if cov.population else None,
         )
     return features, summary, cov.method + " Shares per area of its hexagons and demand."
+
+
+AREA_REACH_KM = 5.0
+AREA_REACH_RESOLUTION = 8
+
+
+def area_reach(
+    conn: Connection,
+    code: str,
+    level: int,
+    *,
+    category: str = "health_facility",
+    threshold: int,
+    max_cells: int,
+) -> dict[str, Any] | None:
+    """An area's scorecard figures of reach: people beyond `AREA_REACH_KM` of an open facility
+    of `category` (resolution-8 hexagons, straight-line distance), the share within reach, and
+    the register's facilities in the area by their state. None where there is neither a
+    register nor a population layer to speak of."""
+    if not facility_store.count_by_category(conn).get(category) and (
+        population_store.current_layer(conn) is None
+    ):
+        return None
+    q = CoverageQuery(
+        category=category,
+        resolution=AREA_REACH_RESOLUTION,
+        max_distance_m=AREA_REACH_KM * 1000,
+        source="both",
+    )
+    try:
+        features, summary, method = coverage_areas(
+            conn, q, level=level, area=code, boxes=(), threshold=threshold, max_cells=max_cells
+        )
+    except InvalidQuery:  # an area too large for the analysis at this resolution
+        return None
+    row = next((f["properties"] for f in features if f["id"] == code), None)
+    if row is None:
+        return None
+    checked = check_register(conn, q.reports, category=category, area=code)
+    states = {s: int((checked.facilities["state"] == s).sum()) for s in STATES}
+    return {
+        "category": category,
+        "reach_km": AREA_REACH_KM,
+        "row": row,
+        "population": summary.get("population"),
+        "facilities": len(checked.facilities),
+        "open": int(checked.facilities["open"].sum()) if len(checked.facilities) else 0,
+        "states": states,
+        "missing": len(checked.missing()),
+        "method": method,
+    }

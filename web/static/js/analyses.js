@@ -23,43 +23,142 @@
       return ctx.api + "/coverage?" + query(params);
     },
     draw: function (body, ctx) {
-      var uncovered = body.features.filter(function (f) { return !f.properties.covered; });
-      var breaks = C.quantiles(uncovered.map(function (f) { return f.properties.demand || null; }), 5);
+      var people = (body.summary || {}).demand_kind === "population";
+      var weight = function (p) { return people ? p.people_out_of_reach : p.demand; };
+      var unreached = body.features.filter(function (f) { return !f.properties.covered && weight(f.properties) > 0; });
+      var breaks = C.quantiles(unreached.map(function (f) { return weight(f.properties); }), 5);
       var colours = C.coloursFor(ctx.config.palettes.demand, breaks.length);
       var layer = L.geoJSON(body, {
-        style: function (f) { return coverageStyle(f.properties, breaks, colours, ctx); },
-        onEachFeature: function (f, l) { l.bindPopup(function () { return coveragePopup(f.properties); }); },
+        style: function (f) { return coverageStyle(f.properties, breaks, colours, people, weight); },
+        onEachFeature: function (f, l) { l.bindPopup(function () { return coveragePopup(f.properties, ctx, people); }); },
       });
-      return { layer: layer, count: body.features.length, legend: coverageLegend(body, breaks, colours, ctx, this.lastUrl) };
+      return { layer: layer, count: body.features.length, legend: coverageLegend(body, breaks, colours, ctx, people, this.lastUrl) };
     },
   };
 
-  function coverageStyle(p, breaks, colours, ctx) {
-    if (p.covered) return { color: "#1b5e20", weight: 0.5, fillColor: ctx.config.palettes.covered, fillOpacity: 0.45 };
-    var i = C.classOf(p.demand || null, breaks);
-    if (i < 0) return { color: "#9e9e9e", weight: 0.5, fillOpacity: 0.05 };
-    return { color: "#7f0000", weight: 0.5, fillColor: colours[i], fillOpacity: 0.65 };
+  // Uncovered hexagons are coloured by the people (or reports) beyond reach, strongest where most
+  // are unserved; covered ones stay quiet; a hexagon whose population is unknown is hatched.
+  function coverageStyle(p, breaks, colours, people, weight) {
+    if (people && (p.population === null || p.population === undefined)) {
+      return { color: "#616161", weight: 1, dashArray: "3 3", fillColor: "#9e9e9e", fillOpacity: 0.35 };
+    }
+    if (p.covered) return { color: "#9e9e9e", weight: 0.3, fillColor: "#f0f0f0", fillOpacity: 0.15 };
+    var i = weight(p) > 0 ? C.classOf(weight(p), breaks) : -1;
+    if (i < 0) return { color: "#bdbdbd", weight: 0.3, fillColor: "#ffffff", fillOpacity: 0.1 };
+    return { color: "#67000d", weight: 0.5, fillColor: colours[i], fillOpacity: 0.75 };
   }
 
-  function coveragePopup(p) {
-    return popup("Hexagon " + (p.h3 || ""), [
-      ["Covered", p.covered ? "yes" : "no"],
-      ["Distance to nearest", p.distance_m === null || p.distance_m === undefined ? "none found" : u.number(p.distance_m / 1000, 1) + " km"],
-      ["Demand", u.number(p.demand)],
+  function km(metres) { return u.number(metres / 1000, 1) + " km"; }
+
+  function coveragePopup(p, ctx, people) {
+    var nearest = p.nearest_name
+      ? p.nearest_name + (p.nearest_origin === "citizens" ? " (a citizen report)" : "") + ", " + km(p.distance_m) + " in a straight line"
+      : "none open";
+    var reach = km(ctx.coverage.distance);
+    return popup(p.covered ? "Within " + reach + " of an open facility" : "More than " + reach + " from an open facility", [
+      ["Nearest", nearest],
+      people ? ["People", p.population === null ? "unknown" : u.number(p.population)] : ["Reports of other kinds", u.number(p.demand)],
+      people && !p.covered ? ["People out of reach", p.people_out_of_reach === null ? "unknown" : u.number(p.people_out_of_reach)] : null,
     ]);
   }
 
-  function coverageLegend(body, breaks, colours, ctx, url) {
-    var category = ctx.coverage.category, s = body.summary || {};
-    var rows = [{ colour: ctx.config.palettes.covered, label: "covered: a " + category + " report within " + u.number(ctx.coverage.distance) + " m" }];
-    C.legendRows(breaks, colours, function (x) { return u.number(x); }).forEach(function (r) {
-      rows.push({ colour: r.colour, label: "not covered, demand " + r.label });
+  function coverageLegend(body, breaks, colours, ctx, people, url) {
+    var s = body.summary || {}, reach = km(ctx.coverage.distance);
+    var unit = people ? "people" : "reports of other kinds (not people)";
+    var rows = C.legendRows(breaks, colours, function (x) { return u.number(Math.round(x)); }).map(function (r) {
+      return { colour: r.colour, label: "beyond " + reach + ": " + r.label + " " + unit };
     });
-    rows.push({ colour: "#ffffff", label: "not covered, no demand" });
-    var notes = ["Distance from each hexagon (H3 resolution " + ctx.analysisResolution + ") to the nearest service report of category " + category + "."];
-    if (s.covered_share !== undefined) notes.push("Covered: " + u.share(s.covered_share) + " of " + u.number(s.hexes) + " hexagons; uncovered demand " + u.number(s.demand_uncovered) + " of " + u.number(s.demand) + ".");
+    rows.push({ colour: "#ffffff", label: "beyond " + reach + ", no one " + (people ? "lives here" : "reported") });
+    rows.push({ colour: "#f0f0f0", label: "within " + reach + " of an open facility" });
+    if (people) rows.push({ colour: "#9e9e9e", extra: "hatched", label: "population unknown" });
+    var notes = ["Straight-line distance from each hexagon (H3 resolution " + ctx.analysisResolution + ") to the nearest open " + ctx.coverage.category + ", not travel time."];
+    if (people && s.people !== undefined) {
+      notes.push(u.number(s.people_out_of_reach) + " of " + u.number(s.people) + " people (" + u.share(1 - s.share_within_reach) + ") live beyond " + reach + ".");
+      if (s.population) notes.push("Population: " + s.population.title + (s.population.year ? " (" + s.population.year + ")" : "") + ".");
+    } else if (s.covered_share !== undefined) {
+      notes.push("Covered: " + u.share(s.covered_share) + " of " + u.number(s.hexes) + " hexagons; uncovered demand " + u.number(s.demand_uncovered) + " of " + u.number(s.demand) + " reports.");
+    }
     return legend("Coverage gaps", rows, notes, url);
   }
+
+  // The register checked by citizens: each facility by its state, and the services citizens
+  // report that the register lacks. Colours are not the status colours of service points.
+  var STATES = {
+    confirmed: { colour: "#2166ac", label: "confirmed by citizens" },
+    reported_closed: { colour: "#000000", label: "reported closed (verified)" },
+    reported_partly: { colour: "#762a83", label: "reported partly working (verified)" },
+    not_seen: { colour: "#bdbdbd", label: "not seen by citizens lately" },
+  };
+
+  var register = {
+    key: "register",
+    title: "Register check",
+    followsView: false,
+    analysis: true,
+    url: function (ctx) {
+      var params = reportFilters(ctx, ["kind", "category"]);
+      params.category = ctx.coverage.category;
+      return ctx.api + "/facilities?" + query(params);
+    },
+    draw: function (body) {
+      var layer = L.geoJSON(body, {
+        pointToLayer: function (f, latlng) {
+          var st = STATES[f.properties.state] || STATES.not_seen;
+          return L.circleMarker(latlng, { radius: 5, color: "#ffffff", weight: 1, fillColor: st.colour, fillOpacity: 0.9 });
+        },
+        onEachFeature: function (f, l) { l.bindPopup(function () { return registerPopup(f.properties); }); },
+      });
+      var s = body.summary || {};
+      var rows = Object.keys(STATES).map(function (k) {
+        return { colour: STATES[k].colour, label: STATES[k].label + " (" + u.number(s[k]) + ")" };
+      });
+      var notes = [u.number(s.missing_from_register) + " citizen-reported services match no facility of the register (layer \"Missing from the register\").",
+        "Open unless the latest verified report, or the register, says closed."];
+      return { layer: layer, count: body.features.length, legend: legend("Register check", rows, notes, this.lastUrl) };
+    },
+  };
+
+  function registerPopup(p) {
+    var seen = p.state === "not_seen" ? (p.last_seen ? "not seen since " + p.last_seen : "never seen by citizens") : STATES[p.state].label;
+    return popup(p.name, [
+      ["Type", p.type || "not given"],
+      ["Citizens", seen],
+      ["Register says", p.register_status || "nothing of its status"],
+      ["Counts as open", p.open ? "yes" : "no"],
+      ["Citizen reports", u.number(p.reports)],
+    ]);
+  }
+
+  var missing = {
+    key: "missing",
+    title: "Missing from the register",
+    followsView: false,
+    analysis: true,
+    url: function (ctx) {
+      var params = reportFilters(ctx, ["kind", "category"]);
+      params.category = ctx.coverage.category;
+      return ctx.api + "/facilities/missing?" + query(params);
+    },
+    draw: function (body) {
+      var layer = L.geoJSON(body, {
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, { radius: 6, color: "#b35806", weight: 2, dashArray: "2 2", fillColor: "#fdb863", fillOpacity: 0.8 });
+        },
+        onEachFeature: function (f, l) {
+          l.bindPopup(function () {
+            var p = f.properties;
+            return popup(p.name || "A service with no name given", [
+              ["Reported", p.observed_at.slice(0, 10)],
+              ["Says it is", p.state || "nothing of its status"],
+              ["Moderation", p.moderation],
+            ]);
+          });
+        },
+      });
+      var rows = [{ colour: "#fdb863", label: "a citizen report that matches no facility of the register (" + u.number(body.features.length) + ")" }];
+      return { layer: layer, count: body.features.length, legend: legend("Missing from the register", rows, [], this.lastUrl) };
+    },
+  };
 
   var hotspots = {
     key: "hotspots",
@@ -99,5 +198,5 @@
     return (parts[0] === "hot" ? "hot spot" : "cold spot") + ", " + parts[1] + "% confidence";
   }
 
-  CivicMap.layerSpecs = (CivicMap.layerSpecs || []).concat([coverage, hotspots]);
+  CivicMap.layerSpecs = (CivicMap.layerSpecs || []).concat([coverage, register, missing, hotspots]);
 })();

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var CivicMap = (window.CivicMap = window.CivicMap || {});
-  var ORDER = ["hexes", "effort", "areas", "service", "hotspot", "litter", "coverage", "hotspots"];
+  var ORDER = ["hexes", "effort", "areas", "service", "hotspot", "litter", "coverage", "register", "missing", "hotspots"];
 
   /** H3 resolution whose hexagons are a few dozen pixels wide at Leaflet zoom `z`. */
   function resolutionForZoom(z) {
