@@ -39,6 +39,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "/api/v1/aggregates/hexes": {"resolution": 6},
     "/api/v1/aggregates/areas": {"level": 1},
     "/api/v1/coverage": {"category": "health_facility", "resolution": 5, "max_distance_m": 5000},
+    "/api/v1/facilities": {"category": "health_facility"},
+    "/api/v1/facilities/missing": {"category": "health_facility"},
     "/api/v1/coverage/areas": {
         "category": "health_facility",
         "level": 1,
