@@ -145,7 +145,9 @@ def _layer_cells(conn: Connection, source: str) -> tuple[np.ndarray, np.ndarray]
     if hit is not None:
         return hit
     query = sa.select(population.c.h3, population.c.population).where(population.c.source == source)
-    rows = conn.execute(query).all()
+    # The driver's own rows (plain tuples): a layer holds hundreds of thousands of cells, and
+    # SQLAlchemy's Row objects cost more than the read.
+    rows = conn.execute(query).cursor.fetchall()
     cells = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
     counts = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
     with _CELLS_LOCK:
