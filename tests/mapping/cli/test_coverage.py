@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import h3
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -222,3 +223,36 @@ def test_facilities_take_their_tier_by_name_within_their_region(run, engine, cli
     assert "tier 2" in page.json()["metadata"]["method"]
     refused = client.get("/api/v1/coverage", params={**params, "tier": 0})
     assert refused.status_code == 400 and "tier" in refused.text
+
+
+def test_people_out_of_reach_match_a_geopandas_count(run, engine, client):
+    """Upper East at resolution 8: the people more than 5 km from a facility of the register,
+    against geopandas' sjoin_nearest in UTM 30N on the same hexagons and population cells."""
+    run("facilities", "import", str(GHANA_HEALTH_FACILITIES))
+    params = {"category": "health_facility", "resolution": 8, "max_distance_m": 5000,
+              "area": "GH-UE", "source": "facilities"}  # fmt: skip
+    page = client.get("/api/v1/coverage", params=params).json()
+    summary = page["summary"]
+    layer = _layer(engine, summary["population"]["layer"])
+    people: dict[str, float] = {}
+    for cell, count in layer.items():
+        parent = h3.cell_to_parent(h3.int_to_str(cell), 8)
+        people[parent] = people.get(parent, 0.0) + count
+    cells = [f["properties"]["h3"] for f in page["features"]]
+    lat, lon = zip(*(h3.cell_to_latlng(c) for c in cells), strict=True)
+    hexes = gpd.GeoDataFrame(
+        {"people": [people.get(c, 0.0) for c in cells]},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+    ).to_crs(32630)
+    listed = pd.read_csv(GHANA_HEALTH_FACILITIES).dropna(subset=["Longitude", "Latitude"])
+    register = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(listed["Longitude"], listed["Latitude"]), crs=4326
+    ).to_crs(32630)
+    joined = gpd.sjoin_nearest(hexes, register, distance_col="d")
+    nearest = joined.groupby(level=0)["d"].first()
+    beyond = float(hexes["people"][nearest > 5000].sum())
+    assert summary["people"] == round(hexes["people"].sum())
+    # Apart only where a hexagon lies within UTM's scale error (and the sphere's) of 5 km.
+    assert summary["people_out_of_reach"] == pytest.approx(beyond, rel=0.01)
+    assert beyond > 100_000  # a real gap, not an empty comparison
