@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.engine import Connection
 
 from api.auth import PUBLIC, requires, role_doc
 from api.body import read_json
@@ -26,12 +27,18 @@ from mapping.analysis.coverage.register import (
 from mapping.disclosure import provenance
 from mapping.errors import InvalidInput, InvalidQuery, NotFound, error_items
 from mapping.keys import Principal
+from mapping.storage import areas as area_store
 from mapping.storage import register as register_store
 from mapping.storage.reports import EXACT, get_report
 
 router = APIRouter(prefix="/facilities", tags=["analysis"])
 
 State = Literal["confirmed", "reported_closed", "reported_partly", "not_seen"]
+
+
+def _known_area(conn: Connection, area: str | None) -> None:
+    if area is not None and area_store.get_area(conn, area) is None:
+        raise NotFound(f"There is no area {area!r}; GET /api/v1/areas lists them.")
 
 
 def _category(category: str | None) -> str:
@@ -57,6 +64,7 @@ def read_facilities(
     reported_partly or not_seen (with `last_seen`), and whether coverage counts it open."""
     category = _category(filters.query.category)
     with engine.connect() as conn:
+        _known_area(conn, filters.query.area)
         checked = check_register(conn, filters.query, category=category, area=filters.query.area)
         sources = provenance.facility_sources(conn, category=category)
     features = facility_features(checked)
@@ -91,6 +99,7 @@ def read_missing(
     """Citizen service reports of `category` in `area` that match no register facility."""
     category = _category(filters.query.category)
     with engine.connect() as conn:
+        _known_area(conn, filters.query.area)
         checked = check_register(conn, filters.query, category=category, area=filters.query.area)
         sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     return feature_collection(
@@ -108,7 +117,7 @@ class Review(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    facility: Annotated[str, Field(min_length=3, max_length=265, pattern=r"^[^:]+:[^:]+$")]
+    facility: Annotated[str, Field(min_length=3, max_length=265, pattern=r"^[^:]+:.+$")]
     report: uuid.UUID
     decision: Literal["accept", "reject"]
     note: Annotated[str, Field(max_length=2000)] | None = None

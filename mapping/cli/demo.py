@@ -24,6 +24,7 @@ from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.storage import campaigns as campaign_store
 from mapping.storage import facilities as facility_store
+from mapping.storage import population as population_store
 from mapping.storage import sources as source_store
 from mapping.storage.reports import EXACT
 
@@ -168,6 +169,10 @@ def _population(settings: Settings) -> None:
         return
     engine = open_engine(settings)
     with engine.begin() as conn:
+        layer = population_store.current_layer(conn)
+        if layer is not None and layer.source == WORLDPOP_2020.id:
+            click.echo(f"population layer {layer.source!r} already imported")
+            return
         source_store.upsert(conn, WORLDPOP_2020)
     click.echo(f"importing population from {grid.name}")
     import_population(

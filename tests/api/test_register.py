@@ -134,6 +134,9 @@ def test_services_missing_from_the_register_are_listed(client, layout):
     listed = page.json()["features"]
     assert [f["id"] for f in listed] == [layout["new_report"]]
     assert listed[0]["properties"]["name"] == "New Hope Clinic"
+    for path in ("/api/v1/facilities", "/api/v1/facilities/missing"):
+        unknown = client.get(path, params={"area": "NOPE"})
+        assert unknown.status_code == 404 and "NOPE" in unknown.json()["detail"]
 
 
 def _coverage(client, **params: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]

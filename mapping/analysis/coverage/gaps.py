@@ -1,11 +1,12 @@
-"""Coverage gaps: how far each hexagon of the analysed areas lies from the nearest service point.
+"""Coverage gaps: how far each hexagon of the analysed areas lies from the nearest open service.
 
 Every hexagon of the study area (its outlines filled with H3 cells, see studyarea) gets the
-great-circle distance from its centre to the nearest service point of a category (KD-tree on
-the unit sphere, see nearest), `covered` when that is at most the threshold, and a demand:
-the reports of other kinds in the hexagon, or the population where a population layer was
-imported. Service points come from citizen reports of kind `service`, from imported facility
-lists, or both, so a planner can compare the two.
+straight-line (great-circle) distance from its centre to the nearest service point of a
+category (KD-tree on the unit sphere, see nearest), `covered` when that is at most the
+threshold, and a demand: the people of the population layer imported last, or, without one (or
+when asked), the reports of other kinds in the hexagon. Service points are the register's
+facilities that are open by the latest evidence (see register), citizen service reports that do
+not say the service is closed, or both, each facility once.
 """
 
 from __future__ import annotations
