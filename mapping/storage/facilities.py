@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -64,20 +63,6 @@ def replace_list(
     for start in range(0, len(records), 5000):
         conn.execute(sa.insert(facilities), records[start : start + 5000])
     return len(records)
-
-
-def points(
-    conn: Connection, *, category: str, sources: Sequence[str] = ()
-) -> tuple[np.ndarray, np.ndarray]:
-    """The (lon, lat) arrays, WGS84 degrees, of the facilities of `category` (of `sources`, when
-    given)."""
-    query = sa.select(
-        dialect.point_lon(facilities.c.geom), dialect.point_lat(facilities.c.geom)
-    ).where(facilities.c.category == category)
-    if sources:
-        query = query.where(facilities.c.source.in_(list(sources)))
-    found = np.array([(x, y) for x, y in conn.execute(query)], dtype=float).reshape(-1, 2)
-    return found[:, 0], found[:, 1]
 
 
 def count_by_category(conn: Connection) -> dict[str, int]:
