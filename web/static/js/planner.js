@@ -28,7 +28,14 @@
     markUnavailable();
     map.on("overlayadd", function (e) { load(keyOf(e.layer)); });
     map.on("overlayremove", function (e) { unload(keyOf(e.layer)); });
-    map.on("moveend", u.debounce(reloadFollowingView, 250));
+    // A popup's own pan (Leaflet's autoPan, to show it whole) is not a new view: reloading the
+    // layers for it would close the popup a moment after it opened.
+    var popupPan = false;
+    map.on("autopanstart", function () { popupPan = true; });
+    map.on("moveend", u.debounce(function () {
+      if (popupPan) { popupPan = false; return; }
+      reloadFollowingView();
+    }, 250));
     window.addEventListener("online", reloadAll);
     reloadAll();
   }

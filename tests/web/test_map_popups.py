@@ -1,0 +1,47 @@
+"""Popups on the planner map stay open: the pan a popup makes to show itself whole is not a new
+view, and reloads nothing (in a real Chromium, on SpatiaLite and PostGIS)."""
+
+from __future__ import annotations
+
+from tests.web.conftest import Visit
+from tests.web.test_browser import _wait_layer
+
+# Move a hexagon to the top edge of the map, and say where it is, in page pixels.
+TO_THE_TOP = """() => {
+  const m = CivicMap.planner.map();
+  let target = null;
+  m.eachLayer(l => {
+    if (!target && l.feature && l.feature.properties.h3 && l.getBounds) target = l;
+  });
+  const centre = m.latLngToContainerPoint(target.getBounds().getCenter());
+  m.panBy([0, centre.y - 12], {animate: false});
+  return target.feature.properties.h3;
+}"""
+WHERE = """(h3) => {
+  const m = CivicMap.planner.map();
+  let found = null;
+  m.eachLayer(l => { if (l.feature && l.feature.properties.h3 === h3 && l.getBounds) found = l; });
+  const p = m.latLngToContainerPoint(found.getBounds().getCenter());
+  const box = m.getContainer().getBoundingClientRect();
+  return [box.left + p.x, box.top + p.y];
+}"""
+DRAWN = "k => CivicMap.planner.timings.drawn[k] || 0"
+
+
+def test_a_popup_at_the_top_edge_stays_open(desktop: Visit) -> None:
+    page = desktop.page
+    desktop.open("/map")
+    _wait_layer(desktop, "hexes")
+    before = page.evaluate(DRAWN, "hexes")
+    cell = page.evaluate(TO_THE_TOP)
+    page.wait_for_function(f"CivicMap.planner.timings.drawn.hexes > {before}")
+    page.wait_for_function("CivicMap.planner.state('hexes').status === 'drawn'")
+    drawn = page.evaluate(DRAWN, "hexes")
+    x, y = page.evaluate(WHERE, cell)
+    page.mouse.click(x, y)
+    page.locator(".leaflet-popup").wait_for()
+    page.wait_for_timeout(2000)
+    # Still open two seconds on, after the popup's pan to show itself, with nothing reloaded.
+    assert page.locator(".leaflet-popup").count() == 1
+    assert page.evaluate(DRAWN, "hexes") == drawn
+    assert desktop.console.errors == []
