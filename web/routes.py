@@ -126,6 +126,15 @@ def volunteer(request: Request) -> HTMLResponse:
     return response
 
 
+def _labels() -> dict[str, str]:
+    """The words for the codes a report page shows: kinds and every category."""
+    taxonomy = taxonomy_document()
+    labels = {"service": "Public service", "litter": "Beach litter", "hotspot": "Hotspot"}
+    for kind in ("service", "litter_surveys", "hotspot"):
+        labels.update({c["code"]: c["label"] for c in taxonomy[kind]})
+    return labels
+
+
 @router.get("/areas/{code}", response_class=HTMLResponse)
 def area_scorecard(request: Request, code: str) -> HTMLResponse:
     settings = _settings(request)
@@ -152,7 +161,9 @@ def area_scorecard(request: Request, code: str) -> HTMLResponse:
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_status(request: Request, report_id: str) -> HTMLResponse:
-    response = _page(request, "report_status.html", report_id=report_id)
+    response = _page(
+        request, "report_status.html", report_id=report_id, config={"labels": _labels()}
+    )
     # The receipt is in this page's URL: no other site may see it in a Referer header.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"

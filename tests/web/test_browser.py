@@ -81,6 +81,9 @@ def test_volunteer_pins_and_submits_a_report(phone: Visit) -> None:
     page.locator("#report-status .notice.ok").wait_for()
     assert "Status: pending" in page.inner_text("#report-status")
     assert "What the data shows in" in page.inner_text("#report-status")
+    # Words, not codes: the taxonomy's labels for the kind and category.
+    facts = page.inner_text("#report-status .facts")
+    assert "Public service" in facts and "Water point" in facts and "water_point" not in facts
     phone.screenshot("report-status")
     assert phone.console.errors == []
 

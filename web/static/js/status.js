@@ -28,6 +28,12 @@
     });
   }
 
+  /** The words for a code, as the taxonomy gives them; the code itself where it has none. */
+  function label(code) {
+    var labels = u.readConfig().labels || {};
+    return labels[code] || code;
+  }
+
   function show(box, node) {
     box.textContent = "";
     box.appendChild(node);
@@ -44,7 +50,7 @@
         u.el("p", {}, u.el("strong", { text: "Status: " + r.status + ". " }), STATUS_WORDS[r.status] || ""),
         note ? u.el("p", { text: "Note from the moderator: " + note }) : null),
       u.el("dl", { class: "facts" },
-        fact("Kind", r.kind), fact("Category", r.category),
+        fact("Kind", label(r.kind)), fact("Category", label(r.category)),
         fact("Seen on", (r.observed_at || "").slice(0, 10)), fact("Received on", (r.received_at || "").slice(0, 10))),
       (r.quality || []).length ? u.el("p", { class: "muted", text: "Checks flagged: " + r.quality.join(", ").replace(/_/g, " ") + "." }) : null,
       photos(r.photos),
