@@ -18,7 +18,13 @@ from mapping.analysis import overview, sdg16
 from mapping.analysis.coverage.answer import area_reach
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
-from mapping.taxonomy import taxonomy_document
+from mapping.taxonomy import (
+    HOTSPOT_THEMES,
+    LITTER_ITEMS,
+    LITTER_SURVEYS,
+    SERVICE_CATEGORIES,
+    taxonomy_document,
+)
 from web import offline, planner
 from web.charts import bar_chart
 from web.templating import STATIC_DIR, templates, vendor_missing
@@ -128,10 +134,9 @@ def volunteer(request: Request) -> HTMLResponse:
 
 def _labels() -> dict[str, str]:
     """The words for the codes a report page shows: kinds and every category."""
-    taxonomy = taxonomy_document()
     labels = {"service": "Public service", "litter": "Beach litter", "hotspot": "Hotspot"}
-    for kind in ("service", "litter_surveys", "hotspot"):
-        labels.update({c["code"]: c["label"] for c in taxonomy[kind]})
+    for entries in (SERVICE_CATEGORIES, LITTER_SURVEYS, HOTSPOT_THEMES, LITTER_ITEMS):
+        labels.update({c.code: c.label for c in entries})
     return labels
 
 
