@@ -71,3 +71,14 @@ def test_landing_counts_are_live(client: TestClient) -> None:
     assert before != after
     count = re.search(r'data-count="litter">([^<]+)<', after)
     assert count is not None and count.group(1).strip().replace(",", "").isdigit()
+
+
+def test_an_area_without_surveys_says_so_rather_than_suppressed(
+    client: TestClient, ghana_regions
+) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/areas/GH-UE").text
+    litter = html[html.index('id="litter-h"') : html.index('id="about-h"')]
+    assert "No beach-litter surveys here." in litter
+    assert "suppressed" not in litter
+    # Without a register or a population layer, the scorecard says nothing of reach.
+    assert "Within reach of a health facility" not in html
