@@ -43,7 +43,9 @@ def seeded(engine: Engine) -> None:
         crs=4326,
     )
     with engine.begin() as conn:
-        facility_store.replace_list(conn, found.rows, source="web-register")
+        facility_store.replace_list(
+            conn, found.rows, source="web-register", areas=AreaIndexCache(engine).current()
+        )
         population_store.replace_source(
             conn, population_cells(people, field="people").frame, source="web-people"
         )
@@ -104,3 +106,13 @@ def test_the_register_layer_shows_what_citizens_say(desktop: Visit) -> None:
     _toggle_overlay(desktop, "Missing from the register")
     assert _wait_layer(desktop, "missing")["count"] >= 1  # the seeded service reports
     assert desktop.console.errors == []
+
+
+def test_the_area_scorecard_gives_the_same_figures(desktop: Visit) -> None:
+    desktop.open("/areas/T-ACC")
+    section = desktop.page.locator("section", has_text="Within reach of a health facility")
+    text = section.inner_text()
+    # The 1,000 people 18 km from the open clinic, of 1,400 in the area.
+    assert "People\t1,400" in text and "More than 5 km from an open facility\t1,000" in text
+    assert "Facilities in the register\t2 (1 open)" in text
+    assert "not travel time" in text
