@@ -78,7 +78,10 @@ def parse_time(name: str, value: str | None) -> datetime | None:
         raise _bad(name, "give an RFC 3339 time, e.g. 2025-06-01T00:00:00Z") from None
     if parsed.tzinfo is None:
         raise _bad(name, "give the time with its timezone, e.g. 2025-06-01T00:00:00Z")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, or 9999-12-31 west of it
+        raise _bad(name, "give a time between the years 1 and 9999 in UTC") from None
 
 
 def parse_statuses(value: str | None) -> tuple[str, ...]:
@@ -170,6 +173,9 @@ def report_filters(
     area: Annotated[str | None, Query(description="an area code, of any level")] = None,
     campaign: str | None = None,
 ) -> Filters:
+    for name, text in (("category", category), ("area", area), ("campaign", campaign)):
+        if text is not None and "\x00" in text:
+            raise _bad(name, "must not contain the NUL character")
     query = ReportQuery(
         boxes=parse_bbox(bbox),
         kind=kind,

@@ -4,6 +4,7 @@ from it, and planners' reviews of the matches (mapping.analysis.coverage.registe
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,7 +16,7 @@ from api.auth import PUBLIC, requires, role_doc
 from api.body import read_json
 from api.deps import EngineDep, SettingsDep
 from api.openapi import body
-from api.params import FiltersDep
+from api.params import Filters, FiltersDep
 from api.responses import FastJSONResponse, feature_collection
 from mapping.analysis.coverage.facilities import SERVICE_CODES
 from mapping.analysis.coverage.register import (
@@ -27,6 +28,7 @@ from mapping.analysis.coverage.register import (
 from mapping.disclosure import provenance
 from mapping.errors import InvalidInput, InvalidQuery, NotFound, error_items
 from mapping.keys import Principal
+from mapping.schemas import Text
 from mapping.storage import areas as area_store
 from mapping.storage import register as register_store
 from mapping.storage.reports import EXACT, get_report
@@ -39,6 +41,11 @@ State = Literal["confirmed", "reported_closed", "reported_partly", "not_seen"]
 def _known_area(conn: Connection, area: str | None) -> None:
     if area is not None and area_store.get_area(conn, area) is None:
         raise NotFound(f"There is no area {area!r}; GET /api/v1/areas lists them.")
+
+
+def _applied(filters: Filters) -> dict[str, str]:
+    """The filters that chose the evidence: its kind is always `service`, whatever was asked."""
+    return {k: v for k, v in filters.applied.items() if k != "kind"}
 
 
 def _category(category: str | None) -> str:
@@ -76,7 +83,7 @@ def read_facilities(
         features,
         settings=settings,
         method=checked.method,
-        filters={**filters.applied, "category": category, **({"state": state} if state else {})},
+        filters={**_applied(filters), "category": category, **({"state": state} if state else {})},
         extra={
             "summary": {
                 "facilities": len(checked.facilities),
@@ -107,7 +114,7 @@ def read_missing(
         missing_features(checked),
         settings=settings,
         method=checked.method,
-        filters={**filters.applied, "category": category},
+        filters={**_applied(filters), "category": category},
         sources=sources,
     )
 
@@ -117,10 +124,10 @@ class Review(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    facility: Annotated[str, Field(min_length=3, max_length=265, pattern=r"^[^:]+:.+$")]
+    facility: Annotated[Text, Field(min_length=3, max_length=265, pattern=r"^[^:]+:.+$")]
     report: uuid.UUID
     decision: Literal["accept", "reject"]
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[Text, Field(max_length=2000)] | None = None
 
 
 @router.post(
@@ -154,8 +161,20 @@ def _record(engine: Any, review: Review, principal: Principal) -> dict[str, Any]
         if not register_store.facility_exists(conn, source, code):
             raise NotFound(f"There is no register facility {review.facility}.")
         report = get_report(conn, review.report, placement=EXACT)
-        if report is None or report["kind"] != "service":
+        # Hidden, rejected and duplicate reports are no evidence, and say nothing here.
+        if (
+            report is None
+            or report["kind"] != "service"
+            or report["status"] not in register_store.EVIDENCE_STATUSES
+        ):
             raise NotFound(f"There is no service report with id {review.report}.")
+        category = register_store.facility_category(conn, source, code)
+        if report["category"] != category:
+            raise InvalidInput(
+                f"The report is of category {report['category']}, the facility of {category}: "
+                "a report can only be evidence of a facility of its own category.",
+                [{"loc": ["body", "report"], "msg": "another category"}],
+            )
         return register_store.record_decision(
             conn,
             report_id=review.report,
@@ -178,7 +197,7 @@ def read_reviews(
     facility: Annotated[str | None, Query(max_length=265, description="source:code")] = None,
 ) -> Response:
     key = tuple(facility.split(":", 1)) if facility and ":" in facility else None
-    if facility and key is None:
+    if facility and (key is None or "\x00" in facility):
         raise InvalidQuery(
             "Query parameter 'facility': give it as source:code.",
             [{"loc": ["query", "facility"], "msg": "source:code"}],
@@ -188,12 +207,17 @@ def read_reviews(
     return FastJSONResponse({"reviews": [_listed(dict(r)) for r in rows]})
 
 
+def _utc(at: datetime) -> datetime:
+    """SQLite gives stored times back without their zone; they were stored in UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _listed(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "facility": f"{row['facility_source']}:{row['facility_code']}",
         "report": str(row["report_id"]),
         "decision": row["decision"],
-        "at": row["at"].isoformat(),
+        "at": _utc(row["at"]).isoformat(),
         "by": row["actor_name"],
         "note": row["note"],
     }

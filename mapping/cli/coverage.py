@@ -25,6 +25,7 @@ from mapping.analysis.population import (
 from mapping.analysis.rake import rake as rake_grid
 from mapping.areas.index import AreaIndexCache
 from mapping.cli.group import Group, open_engine, pairs
+from mapping.errors import InvalidInput
 from mapping.imports.sources import KNOWN, source_from
 from mapping.settings import Settings
 from mapping.storage import facilities as facility_store
@@ -286,6 +287,8 @@ def import_population(
             f"{found.points} points in their cell and {found.areas} areas spread evenly over "
             f"their resolution-{resolution} cells"
         )
+    if found.frame.empty:
+        raise InvalidInput(f"{path.name} places no one: every pixel or feature was skipped.")
     name = source or slug(path.stem)
     engine = open_engine(settings)
     frame, raked = found.frame, None

@@ -79,10 +79,15 @@ def evidence_rows(conn: Connection, q: ReportQuery, *, category: str) -> pd.Data
     )
 
 
-def decisions(conn: Connection) -> list[tuple[uuid.UUID, str, str, str]]:
-    """Every decision (report, facility source, facility code, decision), oldest first."""
+def decisions(conn: Connection, *, sensitive: bool = True) -> list[tuple[uuid.UUID, str, str, str]]:
+    """Every decision (report, facility source, facility code, decision), oldest first; without
+    `sensitive`, none on a sensitive report: a planner's match puts a report at a facility, a
+    place the public must not learn for a report published only by its cell."""
     t = facility_reviews.c
     query = sa.select(t.report_id, t.facility_source, t.facility_code, t.decision).order_by(t.seq)
+    if not sensitive:
+        shown = sa.select(reports.c.id).where(reports.c.sensitive.is_(False))
+        query = query.where(t.report_id.in_(shown))
     return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
 
 
@@ -125,3 +130,9 @@ def facility_exists(conn: Connection, source: str, code: str) -> bool:
     t = facilities.c
     query = sa.select(t.seq).where(t.source == source, t.code == code).limit(1)
     return conn.scalar(query) is not None
+
+
+def facility_category(conn: Connection, source: str, code: str) -> str | None:
+    t = facilities.c
+    query = sa.select(t.category).where(t.source == source, t.code == code).limit(1)
+    return conn.scalar(query)

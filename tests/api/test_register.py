@@ -12,6 +12,7 @@ from shapely.geometry import MultiPolygon, box
 
 from mapping.analysis.coverage.facilities import FacilityColumns, facilities_from_frame
 from mapping.analysis.population import population_cells
+from mapping.areas.index import AreaIndex
 from mapping.storage import areas as area_store
 from mapping.storage import facilities as facility_store
 from mapping.storage import population as population_store
@@ -230,3 +231,145 @@ def test_demand_can_still_be_reports_and_says_so(client, layout):
     assert page["summary"]["demand_kind"] == "reports"
     assert "not people" in page["metadata"]["method"]
     assert page["features"][0]["properties"]["population"] is None
+
+
+SCHOOL = (20.199, 0.05)  # in T-R, 100 m from its border with T-Q
+OVER_THE_BORDER = (20.2015, 0.05)  # in T-Q, 280 m from the school
+QUIET = (20.05, 0.08)  # where a sensitive report sits 40 m from a school
+
+
+def _school(lon: float, lat: float, name: str, **props: Any) -> dict[str, Any]:
+    attributes = {"name": name, "status": "operational", "satisfaction": 3}
+    return make_report("service", lon, lat, category="school", attributes=attributes, **props)
+
+
+@pytest.fixture(scope="module")
+def schools(engine, client, keys, layout) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    east = gpd.GeoDataFrame(
+        {"code": ["T-Q"], "name": ["Test east"], "level": 1, "parent": None},
+        geometry=[MultiPolygon([box(20.2, 0.0, 20.4, 0.1)])],
+        crs=4326,
+    )
+    listed = pd.DataFrame(
+        {
+            "FacilityName": ["Delta Basic School", "Echo Junior High School"],
+            "Type": ["Primary", "JHS"],
+            "Ownership": ["Public", "Public"],
+            "Longitude": [str(SCHOOL[0]), str(QUIET[0])],
+            "Latitude": [str(SCHOOL[1]), str(QUIET[1])],
+        }
+    )
+    found = facilities_from_frame(listed, FacilityColumns(category="school"))
+    with engine.begin() as conn:
+        area_store.save_areas(conn, east, source="test")
+    index = AreaIndex([(c, lv, g) for c, lv, g in _index_rows(engine)])
+    with engine.begin() as conn:
+        facility_store.replace_list(conn, found.rows, source="schools", areas=index)
+    lon, lat = QUIET[0] + 0.00036, QUIET[1]
+    sent = client.post(
+        "/api/v1/reports/batch",
+        json={
+            "type": "FeatureCollection",
+            "features": [
+                _school(*OVER_THE_BORDER, "Delta Basic School"),
+                _school(lon, lat, "Echo Junior High School", sensitive=True),
+            ],
+        },
+        headers=keys["volunteer"],
+    ).json()
+    assert sent["created"] == 2, sent
+    ids = [r["id"] for r in sent["results"]]
+    return {"border": ids[0], "sensitive": ids[1]}
+
+
+def _index_rows(engine):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return area_store.index_rows(conn)
+
+
+def _school_states(client, headers=None, **params: Any) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    page = client.get(
+        "/api/v1/facilities", params={"category": "school", **params}, headers=headers or {}
+    )
+    assert page.status_code == 200, page.text
+    return {f["properties"]["name"]: f["properties"] for f in page.json()["features"]}
+
+
+def test_a_report_over_the_border_is_evidence_of_the_facility_it_names(client, schools):
+    # Asked for T-R, the school still has the report sent from just over the border...
+    assert _school_states(client, area="T-R")["Delta Basic School"]["reports"] == 1
+    # ...and asked for T-Q, that report is not "missing" from the register.
+    missing = client.get(
+        "/api/v1/facilities/missing", params={"category": "school", "area": "T-Q"}
+    ).json()["features"]
+    assert schools["border"] not in {f["id"] for f in missing}
+    assert set(_school_states(client, area="T-Q")) == set()  # no school of the register there
+
+
+def test_a_review_of_a_sensitive_report_tells_the_public_nothing(client, keys, schools):
+    before = _school_states(client)["Echo Junior High School"]
+    review = {
+        "facility": _school_facility(client, "Echo Junior High School"),
+        "report": schools["sensitive"],
+        "decision": "accept",
+    }
+    made = client.post("/api/v1/facilities/reviews", json=review, headers=keys["planner"])
+    assert made.status_code == 201, made.text
+    # The planner, who sees exact places, sees the match...
+    assert _school_states(client, keys["planner"])["Echo Junior High School"]["reports"] == 1
+    # ...the public answer is as it was: the match would place the report at the school.
+    assert _school_states(client)["Echo Junior High School"] == before
+
+
+def _school_facility(client, name: str) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/api/v1/facilities", params={"category": "school"}).json()
+    return next(f["id"] for f in page["features"] if f["properties"]["name"] == name)
+
+
+def test_reviews_refuse_what_cannot_be_evidence(client, keys, layout, schools):
+    planner = keys["planner"]
+    school = _school_facility(client, "Delta Basic School")
+    # A health report is no evidence of a school.
+    other = {"facility": school, "report": layout["alpha_report"], "decision": "accept"}
+    refused = client.post("/api/v1/facilities/reviews", json=other, headers=planner)
+    assert refused.status_code == 422 and "category" in refused.text
+    # A report a moderator hid answers as an unknown one does.
+    hidden = client.patch(
+        f"/api/v1/reports/{schools['border']}",
+        json={"status": "hidden", "note": "test"},
+        headers=keys["moderator"],
+    )
+    assert hidden.status_code == 200, hidden.text
+    gone = {"facility": school, "report": schools["border"], "decision": "accept"}
+    answer = client.post("/api/v1/facilities/reviews", json=gone, headers=planner)
+    unknown = client.post(
+        "/api/v1/facilities/reviews",
+        json={**gone, "report": "00000000-0000-4000-8000-000000000000"},
+        headers=planner,
+    )
+    assert answer.status_code == unknown.status_code == 404
+    assert answer.json()["detail"].replace(schools["border"], "ID") == unknown.json()[
+        "detail"
+    ].replace("00000000-0000-4000-8000-000000000000", "ID")
+    # Text with NUL is refused, never stored.
+    nul = client.post(
+        "/api/v1/facilities/reviews",
+        json={**other, "facility": school, "note": "a\u0000b"},
+        headers=planner,
+    )
+    assert nul.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "0001-01-01T00:00:00+23:59"},
+        {"until": "9999-12-31T23:59:59-23:59"},
+        {"area": "\u0000"},
+        {"campaign": "a\u0000"},
+    ],
+)
+def test_odd_filters_are_refused_not_failed(client, query):
+    for path in ("/api/v1/facilities", "/api/v1/reports"):
+        answer = client.get(path, params=query)
+        assert answer.status_code == 400, (path, answer.text)

@@ -4,13 +4,16 @@ register facility it describes, and each facility's state by the latest evidence
 A report is matched among the facilities of its category within `MATCH_RADIUS_M`, by a score
 of name and distance, both from 0 to 1:
 
-    name      = token-set similarity of the two names (rapidfuzz, case and punctuation aside)
+    name      = token-set similarity of the two names (rapidfuzz), case, punctuation and
+                words any facility of its kind has ("clinic", "health centre", "CHPS") aside
     proximity = 1 - distance / MATCH_RADIUS_M
     score     = 0.6 * name + 0.4 * proximity        (a report without a name: name = 0.5)
 
 The best candidate with a score of at least `MATCH_SCORE` is its match; a report without a name
-thus matches only within 250 m. A planner's review overrides the score: `accept` pins a report
-to a facility (wherever it lies), `reject` rules the pair out.
+(or only a generic one, "Clinic") thus matches only within 250 m, and one that names another
+facility ("Kanania CHPS" by "Tarikum CHPS") matches at no distance. A planner's review
+overrides the score: `accept` pins a report to a facility (wherever it lies), `reject` rules
+the pair out; the latest decision on a pair holds.
 
 A facility is then, by the reports matched to it:
 - `reported_closed` / `reported_partly`: the latest verified report with a state says so;
@@ -18,11 +21,13 @@ A facility is then, by the reports matched to it:
 - `not_seen`: otherwise, with the date it was last seen (null: never).
 
 It counts as open for coverage unless the latest verified report says it is closed, or, with no
-verified report of its state, the register does. Unverified reports show, but move nothing.
+verified report of its state, the register does. Any public report (pending or verified) can
+confirm that a facility is there and working; only verified ones change whether it is open.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -36,8 +41,16 @@ from sqlalchemy.engine import Connection
 
 from mapping.analysis.coverage.nearest import EARTH_RADIUS_M, unit_vectors
 from mapping.storage import register as register_store
-from mapping.storage.reports import ReportQuery
+from mapping.storage.reports import EXACT, ReportQuery
 
+# Words that say what a facility is, not which one: "Clinic" names no clinic in particular.
+GENERIC_WORDS = frozenset(
+    {
+        "clinic", "clinics", "hospital", "hosp", "health", "centre", "center", "chps", "cphs",
+        "compound", "maternity", "home", "polyclinic", "district", "municipal", "metropolitan",
+        "regional", "government", "govt", "community", "post", "rch", "the", "of", "and",
+    }
+)  # fmt: skip
 MATCH_RADIUS_M = 1000.0
 MATCH_SCORE = 0.6
 NAME_WEIGHT = 0.6
@@ -70,17 +83,25 @@ def check_register(
     area: str | None = None,
     now: datetime | None = None,
 ) -> Register:
-    """Match the citizen reports `q` selects to the register of `category` (in `area`)."""
-    register = register_store.register_rows(conn, category=category, area=area)
-    # Reports anywhere may describe a facility of the area; the area's reports are filtered
-    # after matching, so a report just over the border is not "missing".
-    evidence = register_store.evidence_rows(conn, q, category=category)
-    reviews = register_store.decisions(conn)
+    """Match the citizen reports `q` selects to the register of `category`; the facilities
+    and the reports of `area`, when given.
+
+    Matching always runs over the whole register and every report of the period: a report
+    just over the border may describe a facility of the area, and a facility of the area may
+    be the one a report beyond it names. Only then are both cut to the area. A planner's
+    decisions on sensitive reports count only for callers who see exact places.
+    """
+    register = register_store.register_rows(conn, category=category)
+    everywhere = replace(q, area=None, boxes=())
+    evidence = register_store.evidence_rows(conn, everywhere, category=category)
+    reviews = register_store.decisions(conn, sensitive=q.placement is EXACT)
     matched = match_reports(register, evidence, reviews)
     facilities = facility_states(register, matched, now=now or datetime.now(UTC))
     if area is not None:
+        levels = [f"area_{level}" for level in range(6)]
+        facilities = facilities[(facilities[levels] == area).any(axis=1)]
         matched = _in_area(conn, matched, q, category=category, area=area)
-    return Register(facilities, matched, _method())
+    return Register(facilities.reset_index(drop=True), matched, _method())
 
 
 def match_reports(
@@ -172,28 +193,39 @@ def facility_states(
 def _reviewed(
     reviews: Sequence[tuple[object, str, str, str]], row_of: dict[tuple[str, str], int]
 ) -> tuple[dict[object, int], set[tuple[object, int]]]:
-    """From decisions in the order they were made: the facility row each report is pinned to
-    (the latest accept holds) and the pairs ruled out."""
-    pinned: dict[object, int] = {}
-    refused: set[tuple[object, int]] = set()
-    for report_id, source, code, decision in reviews:
+    """From decisions in the order they were made, the latest on each (report, facility) pair
+    holds: the facility row each report is pinned to (of its accepted pairs, the one accepted
+    last) and the pairs ruled out."""
+    latest: dict[tuple[object, int], tuple[int, str]] = {}
+    for order, (report_id, source, code, decision) in enumerate(reviews):
         j = row_of.get((source, code))
-        if j is None:  # the facility is no longer in the register
-            continue
-        if decision == "accept":
-            pinned[report_id] = j
-            refused.discard((report_id, j))
-        else:
+        if j is not None:  # else the facility is no longer in the register
+            latest[(report_id, j)] = (order, decision)
+    pinned: dict[object, tuple[int, int]] = {}
+    refused: set[tuple[object, int]] = set()
+    for (report_id, j), (order, decision) in latest.items():
+        if decision == "reject":
             refused.add((report_id, j))
-            if pinned.get(report_id) == j:
-                del pinned[report_id]
-    return pinned, refused
+        elif report_id not in pinned or order > pinned[report_id][0]:
+            pinned[report_id] = (order, j)
+    return {r: j for r, (_, j) in pinned.items()}, refused
+
+
+def _distinct(name: str) -> str:
+    """The words of a name that tell one facility from another: case, apostrophes and
+    punctuation aside, and without the words any facility of its kind has."""
+    words = re.findall(r"\w+", name.casefold().replace("'", "").replace("\u2019", ""))
+    return " ".join(w for w in words if w not in GENERIC_WORDS)
 
 
 def _similarity(a: str, b: str) -> float | None:
-    if not a.strip():
+    """How alike a report's name `a` is to a facility's `b`, 0 to 1; None when `a` names no
+    facility in particular (empty, punctuation, or only words such as "Clinic")."""
+    mine = _distinct(a)
+    if not mine:
         return None
-    return fuzz.token_set_ratio(a, b, processor=utils.default_process) / 100.0
+    theirs = _distinct(b) or b.casefold()
+    return fuzz.token_set_ratio(mine, theirs, processor=utils.default_process) / 100.0
 
 
 def _or_nan(value: float | None) -> float:
@@ -263,7 +295,7 @@ def missing_features(checked: Register) -> list[dict[str, Any]]:
                 "name": r.name or None,
                 "state": r.state or None,
                 "moderation": r.moderation,
-                "observed_at": r.observed_at.isoformat(),
+                "observed_at": r.observed_at.isoformat().replace("+00:00", "Z"),
             },
         }
         for r in checked.missing().itertuples(index=False)

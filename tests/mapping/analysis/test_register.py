@@ -114,3 +114,31 @@ def test_only_the_latest_verified_report_moves_a_facility():
     assert _state(status="closed") == ("not_seen", False)
     # Seen more than a year ago: not seen since.
     assert _state((name, 50, "pending", "operational", 400)) == ("not_seen", True)
+
+
+def test_generic_and_other_names_do_not_match_a_facility():
+    register = pd.DataFrame(
+        {"source": ["reg"], "code": ["t"], "name": ["Tarikum CHPS"], "status": [""],
+         "lon": [-1.60], "lat": [6.70]}
+    )  # fmt: skip
+    # Another facility's name is no evidence of this one, however near.
+    assert (
+        match_reports(register, _reports(("Kanania CHPS", 50, "pending", "", 1)))["match"].iloc[0]
+        == -1
+    )
+    # "Clinic" or "!!!" names no facility in particular: the rule for no name holds.
+    for name in ("Clinic", "!!!", "Health Centre"):
+        near = match_reports(register, _reports((name, 200, "pending", "", 1)))
+        far = match_reports(register, _reports((name, 300, "pending", "", 1)))
+        assert (near["match"].iloc[0], far["match"].iloc[0]) == (0, -1), name
+
+
+def test_the_latest_decision_on_each_pair_holds():
+    reports = _reports(("St. Mary's Catholic Hospital", 50, "pending", "", 1))
+    rid = reports["id"].iloc[0]
+    # Pinned to b, then to a... and the pin to a stands when b is rejected.
+    decisions = [(rid, "reg", "b", "accept"), (rid, "reg", "a", "accept"),
+                 (rid, "reg", "b", "reject")]  # fmt: skip
+    assert match_reports(REGISTER, reports, decisions)["match"].iloc[0] == 0
+    later = [(rid, "reg", "a", "accept"), (rid, "reg", "b", "accept")]
+    assert match_reports(REGISTER, reports, later)["match"].iloc[0] == 1

@@ -256,3 +256,18 @@ def test_people_out_of_reach_match_a_geopandas_count(run, engine, client):
     # Apart only where a hexagon lies within UTM's scale error (and the sphere's) of 5 km.
     assert summary["people_out_of_reach"] == pytest.approx(beyond, rel=0.01)
     assert beyond > 100_000  # a real gap, not an empty comparison
+
+
+def test_a_grid_with_no_one_in_it_is_refused(database_url, tmp_path):
+    grid = tmp_path / "empty.asc"
+    grid.write_text(
+        "ncols 2\nnrows 1\nxllcorner 650000\nyllcorner 740000\ncellsize 1000\n"
+        "NODATA_value -9999\n-9999 -9999\n"
+    )
+    grid.with_suffix(".prj").write_text(CRS.from_epsg(32630).to_wkt(version="WKT1_ESRI"))
+    result = CliRunner().invoke(
+        main,
+        ["population", "import", str(grid)],
+        env={"CIVICMAP_DATABASE_URL": database_url},
+    )
+    assert result.exit_code != 0 and "places no one" in result.output

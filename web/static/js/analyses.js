@@ -72,7 +72,7 @@
     rows.push({ colour: "#f0f0f0", label: "within " + reach + " of an open facility" });
     if (people) rows.push({ colour: "#9e9e9e", extra: "hatched", label: "population unknown" });
     var notes = ["Straight-line distance from each hexagon (H3 resolution " + ctx.analysisResolution + ") to the nearest open " + ctx.coverage.category + ", not travel time."];
-    if (people && s.people !== undefined) {
+    if (people && s.people) {
       notes.push(u.number(s.people_out_of_reach) + " of " + u.number(s.people) + " people (" + u.share(1 - s.share_within_reach) + ") live beyond " + reach + ".");
       if (s.population) notes.push("Population: " + s.population.title + (s.population.year ? " (" + s.population.year + ")" : "") + ".");
     } else if (s.covered_share !== undefined) {
