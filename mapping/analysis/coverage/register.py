@@ -61,7 +61,8 @@ STATES = ("confirmed", "reported_closed", "reported_partly", "not_seen")
 @dataclass(frozen=True, slots=True)
 class Register:
     """Facilities (one row each, with `state`, `open`, `last_seen`, `reports`) and the citizen
-    reports (with `match`: the facility's row, -1 for none, `score`, `distance_m`)."""
+    reports (with `match`: a row of the whole register, -1 for none; `score`, `distance_m`),
+    each cut to the area asked for."""
 
     facilities: pd.DataFrame
     reports: pd.DataFrame
