@@ -26,6 +26,13 @@ WHERE = """(h3) => {
   return [box.left + p.x, box.top + p.y];
 }"""
 DRAWN = "k => CivicMap.planner.timings.drawn[k] || 0"
+WEIGHT = """(h3) => {
+  let weight = null;
+  CivicMap.planner.map().eachLayer(l => {
+    if (l.feature && l.feature.properties.h3 === h3 && l.getBounds) weight = l.options.weight;
+  });
+  return weight;
+}"""
 
 
 def test_a_popup_at_the_top_edge_stays_open(desktop: Visit) -> None:
@@ -44,4 +51,9 @@ def test_a_popup_at_the_top_edge_stays_open(desktop: Visit) -> None:
     # Still open two seconds on, after the popup's pan to show itself, with nothing reloaded.
     assert page.locator(".leaflet-popup").count() == 1
     assert page.evaluate(DRAWN, "hexes") == drawn
+    # What the popup is about stays marked while it is open, and unmarked once it closes.
+    assert page.evaluate(WEIGHT, cell) == 3
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
+    assert page.evaluate(WEIGHT, cell) < 3
     assert desktop.console.errors == []

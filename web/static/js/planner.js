@@ -32,12 +32,26 @@
     // layers for it would close the popup a moment after it opened.
     var popupPan = false;
     map.on("autopanstart", function () { popupPan = true; });
+    // What a popup is about stays marked while it is open.
+    map.on("popupopen", function (e) { highlight(e.popup._source, true); });
+    map.on("popupclose", function (e) { highlight(e.popup._source, false); });
     map.on("moveend", u.debounce(function () {
       if (popupPan) { popupPan = false; return; }
       reloadFollowingView();
     }, 250));
     window.addEventListener("online", reloadAll);
     reloadAll();
+  }
+
+  function highlight(layer, on) {
+    if (!layer || !layer.setStyle) return;
+    if (on) {
+      layer._civicmapStyle = { color: layer.options.color, weight: layer.options.weight, dashArray: layer.options.dashArray };
+      layer.setStyle({ color: "#000000", weight: 3, dashArray: null });
+      if (layer.bringToFront) layer.bringToFront();
+    } else if (layer._civicmapStyle) {
+      layer.setStyle(layer._civicmapStyle);
+    }
   }
 
   function keyOf(layer) {
