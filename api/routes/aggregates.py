@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import PUBLIC
-from api.deps import EngineDep, SettingsDep
+from api.deps import AreasDep, EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
 from mapping.analysis import aggregate
 from mapping.disclosure import provenance
+from mapping.storage import areas as area_store
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
 
@@ -28,8 +29,11 @@ def read_hexes(
     settings: SettingsDep,
     filters: FiltersDep,
     resolution: Annotated[int, Query(ge=0, le=15, description="H3 resolution, 0 to 15")],
+    areas: AreasDep,
 ) -> Response:
+    index = areas.current()
     with engine.connect() as conn:
+        names = {a["code"]: (a["name"], a["parent"]) for a in area_store.list_areas(conn)}
         features, method = aggregate.hexes(
             conn,
             filters.query,
@@ -37,6 +41,7 @@ def read_hexes(
             threshold=settings.suppression_threshold,
             public_resolution=settings.public_h3_resolution,
             max_cells=settings.max_aggregate_cells,
+            places=(lambda lons, lats: index.places(lons, lats, names)) if index else None,
         )
         sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     return feature_collection(

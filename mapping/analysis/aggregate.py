@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import shapely
 import shapely.geometry
 import sqlalchemy as sa
@@ -219,8 +220,10 @@ def hexes(
     threshold: int,
     public_resolution: int,
     max_cells: int,
+    places: Callable[[list[float], list[float]], list[str | None]] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """Hexagon Features at `resolution` for the reports `q` selects, and the method in a line.
+    """Hexagon Features at `resolution` for the reports `q` selects, and the method in a line;
+    with `places`, each names the area that holds its centre (`place`).
 
     A bbox selects the hexagons whose centre lies in it (so no box splits a hexagon); sensitive
     reports count only at resolutions no finer than the public one.
@@ -252,9 +255,16 @@ def hexes(
             [{"loc": ["query", "resolution"], "msg": "too many hexagons for one answer"}],
         )
     kinds = [q.kind] if q.kind else list(KINDS)
+    cells = sorted(cells)
+    named: list[str | None] = [None] * len(cells)
+    if places is not None and cells:
+        lon, lat = hexgrid.centres(np.array(cells, dtype=np.uint64))
+        named = places(lon.tolist(), lat.tolist())
     features = []
-    for cell in sorted(cells):
-        props = {"h3": hexgrid.to_str(cell), "resolution": resolution}
+    for cell, place in zip(cells, named, strict=True):
+        props: dict[str, Any] = {"h3": hexgrid.to_str(cell), "resolution": resolution}
+        if places is not None:
+            props["place"] = place
         props.update(summarise(units[cell], threshold=threshold, kinds=kinds))
         features.append(
             {

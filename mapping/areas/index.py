@@ -58,6 +58,21 @@ class AreaIndex:
             result[level] = found.tolist()
         return result
 
+    def places(
+        self, lons: Sequence[float], lats: Sequence[float], names: dict[str, tuple[str, str | None]]
+    ) -> list[str | None]:
+        """For each point, the name of the finest area holding it and of that area's parent
+        ("Accra Metropolitan, Greater Accra"), from `names` (code -> name, parent code)."""
+        found = self.assign(lons, lats)
+        out: list[str | None] = [None] * len(lons)
+        for level in sorted(found):  # finer levels written last
+            for i, code in enumerate(found[level]):
+                if code is not None and code in names:
+                    name, parent = names[code]
+                    above = names.get(parent) if parent else None
+                    out[i] = f"{name}, {above[0]}" if above else name
+        return out
+
     def nearest(
         self, lons: Sequence[float], lats: Sequence[float], *, level: int, within: float
     ) -> list[str | None]:

@@ -319,3 +319,15 @@ def test_too_many_hexagons_is_a_problem_that_says_what_to_do(client, settings):
         client.app.state.settings = settings
     assert response.status_code == 400
     assert "coarser resolution" in response.json()["detail"]
+
+
+def test_hexagons_name_the_place_that_holds_them(client):
+    campaign = _campaign()
+    _post(client, [make_report(lon=TAMALE[0], lat=TAMALE[1], campaign=campaign),
+                   make_report(lon=-1.0, lat=3.0, campaign=campaign)])  # fmt: skip
+    page = client.get(
+        "/api/v1/aggregates/hexes", params={"resolution": 6, "campaign": campaign}
+    ).json()
+    places = sorted((f["properties"]["place"] or "") for f in page["features"])
+    # Tamale's hexagon is in the Northern Region; the one at sea is in no area.
+    assert places == ["", "Northern Region"]

@@ -51,6 +51,9 @@ def test_a_popup_at_the_top_edge_stays_open(desktop: Visit) -> None:
     # Still open two seconds on, after the popup's pan to show itself, with nothing reloaded.
     assert page.locator(".leaflet-popup").count() == 1
     assert page.evaluate(DRAWN, "hexes") == drawn
+    # Titled by its place, in words (escaped as text), not by its H3 id.
+    title = page.locator(".leaflet-popup-content h3").inner_text()
+    assert title in {"Accra test area", "Tricky <b>&amp;</b> name"}
     # What the popup is about stays marked while it is open, and unmarked once it closes.
     assert page.evaluate(WEIGHT, cell) == 3
     page.keyboard.press("Escape")

@@ -47,7 +47,9 @@
       var breaks = C.quantiles(withReports.map(value), 5);
       var shown = { type: "FeatureCollection", features: withReports };
       var drawn = choropleth(shown, ctx, value, breaks, ctx.config.palettes.count, function (p) {
-        return popup("Hexagon " + p.h3, indicatorRows(p), suppressionNote(p, ctx));
+        // Titled by the place that holds it; the H3 id is for those who need it.
+        var rows = indicatorRows(p).concat([["H3 cell", p.h3]]);
+        return popup(p.place || "Outside the stored areas", rows, suppressionNote(p, ctx));
       });
       var rows = C.legendRows(breaks, drawn.colours, function (x) { return u.number(x); });
       var notes = ["Classes: quantiles of the hexagons in view.", filterNote(ctx)];
