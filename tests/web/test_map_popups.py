@@ -60,3 +60,16 @@ def test_a_popup_at_the_top_edge_stays_open(desktop: Visit) -> None:
     page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
     assert page.evaluate(WEIGHT, cell) < 3
     assert desktop.console.errors == []
+
+
+OVERLAP = """() => {
+  const a = document.querySelector('.leaflet-control-scale').getBoundingClientRect();
+  const b = document.querySelector('.leaflet-control-attribution').getBoundingClientRect();
+  return !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top);
+}"""
+
+
+def test_on_a_phone_the_scale_bar_clears_the_attribution(phone: Visit) -> None:
+    phone.open("/map")
+    _wait_layer(phone, "hexes")
+    assert phone.page.evaluate(OVERLAP) is False
