@@ -16,6 +16,7 @@ from starlette.routing import Match
 
 from mapping.analysis import overview, sdg16
 from mapping.analysis.coverage.answer import area_reach
+from mapping.analysis.studyarea import estimated_cells
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
 from mapping.taxonomy import (
@@ -35,6 +36,7 @@ router.include_router(offline.router)
 
 # Paths of the analyses another part of the service provides; the map offers their layers
 # only when the running app has them, so a missing one never costs a failed request.
+ANALYSIS_RESOLUTIONS = (4, 5, 6, 7, 8)
 ANALYSES = {
     "coverage": "/api/v1/coverage",
     "register": "/api/v1/facilities",
@@ -82,6 +84,7 @@ def planner_map(request: Request) -> HTMLResponse:
     with _engine(request).connect() as conn:
         bounds = overview.areas_extent(conn)
         levels = area_store.levels(conn)
+        cells = estimated_cells(conn, ANALYSIS_RESOLUTIONS)
     parts = planner.build_planner_map(
         tile_url=settings.tile_url, tile_attribution=settings.tile_attribution, bounds=bounds
     )
@@ -95,8 +98,19 @@ def planner_map(request: Request) -> HTMLResponse:
         "effortResolution": settings.effort_h3_resolution,
         "bounds": bounds or planner.WORLD,
         "taxonomy": taxonomy_document(),
+        # Analyses (coverage, Gi*) cover the whole study area: the sizes it holds too many of
+        # are not offered.
+        "analysisCells": cells,
+        "maxAnalysisCells": settings.max_aggregate_cells,
     }
-    return _page(request, "map.html", map=parts, config=config, levels=levels)
+    return _page(
+        request,
+        "map.html",
+        map=parts,
+        config=config,
+        levels=levels,
+        analysis_resolutions=ANALYSIS_RESOLUTIONS,
+    )
 
 
 def _tiles(settings: Settings) -> dict[str, str]:

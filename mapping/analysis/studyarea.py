@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
@@ -193,3 +194,16 @@ def codes_within(
             continue
         keep.append(code)
     return keep
+
+
+def estimated_cells(conn: Connection, resolutions: Sequence[int]) -> dict[int, int]:
+    """About how many hexagons of each resolution the whole study area (the coarsest stored
+    level) holds: its area on the ellipsoid over the mean hexagon's. For offering only the
+    hexagon sizes an analysis will answer for; {} without stored areas."""
+    levels = area_store.levels(conn)
+    if not levels:
+        return {}
+    outlines = [g for _, level, g in area_store.index_rows(conn) if level == levels[0]]
+    geod = Geod(ellps="WGS84")
+    km2 = sum(abs(geod.geometry_area_perimeter(g)[0]) for g in outlines) / 1e6
+    return {r: math.ceil(km2 / hexgrid.hexagon_area_km2(r)) for r in resolutions}

@@ -3,8 +3,18 @@ view, and reloads nothing (in a real Chromium, on SpatiaLite and PostGIS)."""
 
 from __future__ import annotations
 
+import pytest
+
+from mapping.settings import Settings
+from tests.conftest import settings_for
 from tests.web.conftest import Visit
-from tests.web.test_browser import _wait_layer
+from tests.web.test_browser import _toggle_overlay, _wait_layer
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return settings_for(database_url, tmp_path_factory, max_aggregate_cells=1000)
+
 
 # Move a hexagon to the top edge of the map, and say where it is, in page pixels.
 TO_THE_TOP = """() => {
@@ -73,3 +83,22 @@ def test_on_a_phone_the_scale_bar_clears_the_attribution(phone: Visit) -> None:
     phone.open("/map")
     _wait_layer(phone, "hexes")
     assert phone.page.evaluate(OVERLAP) is False
+
+
+def test_only_hexagon_sizes_the_server_answers_are_offered(desktop: Visit) -> None:
+    # The seeded study area (two boxes, about 2,000 km²) holds some 2,700 hexagons at size 8,
+    # more than this module's limit of 1,000, and some 390 at size 7.
+    desktop.open("/map")
+    _wait_layer(desktop, "hexes")
+    config = "JSON.parse(document.getElementById('civicmap-config').textContent)"
+    assert 2000 < desktop.page.evaluate(config + ".analysisCells")["8"] < 3000
+    offered = desktop.page.evaluate(
+        "Array.from(document.querySelectorAll('#f-analysis-res option')).map(o => o.disabled)"
+    )
+    assert offered == [False, False, False, False, True]
+    # Asked for anyway (a shared link), the answer is one line that says what to do.
+    desktop.open("/map?analysis_resolution=8")
+    _wait_layer(desktop, "hexes")
+    _toggle_overlay(desktop, "Coverage gaps")
+    state = _wait_layer(desktop, "coverage", "error")
+    assert state["note"] == "Too many hexagons at this size: choose a larger hexagon size."

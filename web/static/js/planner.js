@@ -63,6 +63,7 @@
   function setUpForm() {
     var f = page.form;
     fillOptions(f.coverage_category, page.config.taxonomy.service, "health_facility");
+    offerAnalysisSizes(f.analysis_resolution);
     readUrlInto(f);
     fillCategories();
     f.kind.addEventListener("change", fillCategories);
@@ -73,6 +74,22 @@
     });
     // Opening or shutting the panel resizes the map's box on phones.
     document.getElementById("filters-panel").addEventListener("toggle", function () { page.map.invalidateSize(); });
+  }
+
+  /** Hexagon sizes the study area holds too many of for one answer are shown, not offered. */
+  function offerAnalysisSizes(select) {
+    var cells = page.config.analysisCells || {}, most = page.config.maxAnalysisCells;
+    Array.prototype.forEach.call(select.options, function (o) {
+      var n = cells[o.value];
+      if (n && most && n > most) {
+        o.disabled = true;
+        o.textContent += " (about " + u.number(n) + " hexagons: too many for one answer)";
+      }
+    });
+    if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+      var usable = Array.prototype.filter.call(select.options, function (o) { return !o.disabled; });
+      if (usable.length) select.value = usable[usable.length - 1].value;
+    }
   }
 
   function fillOptions(select, entries, selected) {
@@ -198,7 +215,7 @@
       return setState(key, "unavailable", 0, "not available on this server yet");
     }
     group.clearLayers();
-    if (!res.ok) return setState(key, "error", 0, u.problemText(res.body, res.status));
+    if (!res.ok) return setState(key, "error", 0, friendly(res));
     spec.lastUrl = url;
     var out = spec.draw(res.body, ctx);
     group.addLayer(out.layer);
@@ -207,6 +224,18 @@
     requestAnimationFrame(function () {
       requestAnimationFrame(function () { drawn(key, out); });
     });
+  }
+
+  /** One line a planner can act on, for an answer that is not a layer. */
+  function friendly(res) {
+    var body = res.body || {};
+    var about = (body.errors || []).map(function (e) { return (e.loc || []).join("."); }).join(" ");
+    if (res.status === 400 && /resolution/.test(about)) {
+      return "Too many hexagons at this size: choose a larger hexagon size.";
+    }
+    if (res.status >= 500) return "The server could not draw this layer just now; try again in a moment.";
+    var detail = String(body.detail || body.title || "the server answered " + res.status);
+    return "Not drawn: " + detail.split(/(?<=\.)\s/)[0];
   }
 
   function drawn(key, out) {
