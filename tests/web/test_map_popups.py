@@ -102,3 +102,29 @@ def test_only_hexagon_sizes_the_server_answers_are_offered(desktop: Visit) -> No
     _toggle_overlay(desktop, "Coverage gaps")
     state = _wait_layer(desktop, "coverage", "error")
     assert state["note"] == "Too many hexagons at this size: choose a larger hexagon size."
+
+
+def test_a_litter_popup_gives_items_per_100_m_and_the_items_most_found(desktop: Visit) -> None:
+    page = desktop.page
+    desktop.open("/map")
+    _wait_layer(desktop, "hexes")
+    _toggle_overlay(desktop, "Litter surveys")
+    _wait_layer(desktop, "litter")
+    # The seeded surveys lie 55 m apart 2 km south of Accra: close enough in to see each one.
+    before = page.evaluate(DRAWN, "litter")
+    page.evaluate("CivicMap.planner.map().setView([5.58, -0.1985], 18, {animate: false})")
+    page.wait_for_function(f"CivicMap.planner.timings.drawn.litter > {before}")
+    page.evaluate(
+        """() => {
+          let marker = null;
+          CivicMap.planner.map().eachLayer(l => {
+            if (!marker && l.getLatLng && l.options.title === "monitoring") marker = l;
+          });
+          marker.openPopup();
+        }"""
+    )
+    text = page.locator(".leaflet-popup-content").inner_text()
+    # make_report's survey: G1 x 2 and G21 x 5 over 100 m.
+    assert "Items counted\t7" in text and "Items per 100 m\t7" in text
+    assert text.index("Most found") < text.index(": 5") < text.index(": 2")
+    assert "G21" not in text  # its label from the taxonomy, not its code

@@ -98,14 +98,31 @@
       a.satisfaction ? ["Satisfaction (1-4)", String(a.satisfaction)] : null,
       a.severity ? ["Severity (1-5)", String(a.severity)] : null,
       a.survey_length_m ? ["Surveyed", a.survey_length_m + " m"] : null,
+    ].concat(litterRows(a, ctx), [
       ["Observed", (p.observed_at || "").slice(0, 10)],
       ["Report status", p.status],
       p.location_generalised_to ? ["Location", "shown at its hexagon (" + p.location_generalised_to + ")"] : null,
-    ];
+    ]);
     return popup(KIND_WORDS[kind].replace(/s$/, ""), rows, [
       p.description ? u.el("p", { class: "quote", text: p.description }) : null,
       photoStrip(p.photos),
     ]);
+  }
+
+  /** A litter survey's items per 100 m and its three most counted items, in words. */
+  function litterRows(a, ctx) {
+    var items = a.items || {};
+    var codes = Object.keys(items);
+    if (!codes.length) return [];
+    var names = {};
+    (ctx.config.taxonomy.litter || []).forEach(function (i) { names[i.code] = i.label; });
+    var total = codes.reduce(function (sum, c) { return sum + items[c]; }, 0);
+    var rows = [["Items counted", u.number(total)]];
+    if (a.survey_length_m) rows.push(["Items per 100 m", u.number((total / a.survey_length_m) * 100, 1)]);
+    codes.sort(function (x, y) { return items[y] - items[x] || (x < y ? -1 : 1); }).slice(0, 3).forEach(function (c, i) {
+      rows.push([i === 0 ? "Most found" : "", (names[c] || c) + ": " + u.number(items[c])]);
+    });
+    return rows;
   }
 
   /** Thumbnails of the photos the viewer may see, each a link to the photo full size. Only
