@@ -128,3 +128,22 @@ def test_a_litter_popup_gives_items_per_100_m_and_the_items_most_found(desktop: 
     assert "Items counted\t7" in text and "Items per 100 m\t7" in text
     assert text.index("Most found") < text.index(": 5") < text.index(": 2")
     assert "G21" not in text  # its label from the taxonomy, not its code
+
+
+def test_legend_classes_never_overlap_and_a_narrow_range_is_one_class(desktop: Visit) -> None:
+    desktop.open("/map")
+    _wait_layer(desktop, "hexes")
+    labels = desktop.page.evaluate(
+        "CivicMap.classes.legendRows([5, 6, 9], ['a', 'b', 'c'], String).map(r => r.label)"
+    )
+    assert labels == ["up to 5", "6", "7 to 9"]
+    fractions = desktop.page.evaluate(
+        "CivicMap.classes.legendRows([2.5, 7.5], ['a', 'b'], String).map(r => r.label)"
+    )
+    assert fractions == ["up to 2.5", "over 2.5 to 7.5"]
+    # Litter from 236 to 259 items per 100 m: one class, not five shades of nothing.
+    narrow = desktop.page.evaluate("CivicMap.classes.quantiles([236, 240, 244, 251, 255, 259], 5)")
+    assert narrow == [259]
+    assert desktop.page.evaluate("CivicMap.classes.quantiles([1, 2, 3, 40, 50], 5)") == [
+        1, 2, 3, 40, 50,
+    ]  # fmt: skip

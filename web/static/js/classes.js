@@ -14,11 +14,18 @@
     mean_severity: [1.8, 2.6, 3.4, 4.2, 5],
   };
 
-  /** Upper bounds of up to `k` quantile classes of `values` (nulls ignored), without repeats. */
+  // Values within this share of the largest are one class: five shades over 236 to 259 would
+  // claim differences the map does not have.
+  var NARROW = 0.1;
+
+  /** Upper bounds of up to `k` quantile classes of `values` (nulls ignored), without repeats;
+   * one class when the values lie close together. */
   function quantiles(values, k) {
     var sorted = values.filter(function (v) { return v !== null && v !== undefined; })
       .sort(function (a, b) { return a - b; });
     if (!sorted.length) return [];
+    var low = sorted[0], high = sorted[sorted.length - 1];
+    if (high - low <= NARROW * Math.abs(high)) return [high];
     var breaks = [];
     for (var i = 1; i <= k; i++) {
       var at = sorted[Math.min(sorted.length - 1, Math.ceil((i / k) * sorted.length) - 1)];
@@ -50,11 +57,16 @@
     return out;
   }
 
-  /** Legend rows ({colour, label}) for classes with these upper bounds. */
+  /** Legend rows ({colour, label}) for classes with these upper bounds, whose labels never
+   * overlap: whole numbers run "up to 5", "6", "7 to 9"; others "over 5 to 9". */
   function legendRows(breaks, colours, format) {
+    var whole = breaks.every(function (b) { return Math.round(b) === b; });
     return breaks.map(function (upper, i) {
-      var lower = i === 0 ? null : breaks[i - 1];
-      var label = lower === null ? "up to " + format(upper) : format(lower) + " to " + format(upper);
+      var label;
+      if (i === 0) label = "up to " + format(upper);
+      else if (!whole) label = "over " + format(breaks[i - 1]) + " to " + format(upper);
+      else if (breaks[i - 1] + 1 === upper) label = format(upper);
+      else label = format(breaks[i - 1] + 1) + " to " + format(upper);
       return { colour: colours[i], label: label };
     });
   }
