@@ -147,3 +147,21 @@ def test_legend_classes_never_overlap_and_a_narrow_range_is_one_class(desktop: V
     assert desktop.page.evaluate("CivicMap.classes.quantiles([1, 2, 3, 40, 50], 5)") == [
         1, 2, 3, 40, 50,
     ]  # fmt: skip
+
+
+def test_grouped_reports_are_in_the_maps_blues_and_in_the_legend(desktop: Visit) -> None:
+    page = desktop.page
+    desktop.open("/map")
+    _wait_layer(desktop, "service")
+    before = page.evaluate(DRAWN, "service")
+    # Zoomed in to where the 24 seeded service reports lie close together: they group.
+    page.evaluate("CivicMap.planner.map().setView([5.6008, -0.1954], 13, {animate: false})")
+    page.wait_for_function(f"CivicMap.planner.timings.drawn.service > {before}")
+    page.locator(".marker-cluster").first.wait_for()
+    colour = page.evaluate(
+        "getComputedStyle(document.querySelector('.marker-cluster div')).backgroundColor"
+    )
+    # Not the library's green (110, 204, 57) or yellow (240, 194, 12): PuBu's blues.
+    assert colour.startswith("rgba(116, 169, 207") or colour.startswith("rgba(43, 140, 190")
+    legend = page.locator(".legend-section", has_text="reports close together").inner_text()
+    assert "the number says how many" in legend

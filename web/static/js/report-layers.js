@@ -83,7 +83,7 @@
     if (kind === "hotspot") {
       return ctx.config.palettes.severity.map(function (c, i) { return { colour: c, label: "severity " + (i + 1) }; });
     }
-    return ["up to 10", "10 to 50", "50 to 100", "100 to 500", "over 500"].map(function (label, i) {
+    return ["up to 10", "over 10 to 50", "over 50 to 100", "over 100 to 500", "over 500"].map(function (label, i) {
       return { colour: ctx.config.palettes.litter[i], label: label + " items per 100 m" };
     });
   }
@@ -152,7 +152,10 @@
     var more = (body.links || []).some(function (l) { return l.rel === "next"; });
     var notes = [filterNote(ctx)];
     if (more) notes.unshift("Showing the first " + POINT_LIMIT.toLocaleString() + " reports in view; zoom in to see all.");
-    return { layer: cluster, count: body.features.length, legend: legend(KIND_WORDS[kind], pointLegendRows(kind, ctx), notes, this.lastUrl),
+    var rows = pointLegendRows(kind, ctx).concat([
+      { colour: "#2b8cbe", extra: "cluster", label: "reports close together: the number says how many" },
+    ]);
+    return { layer: cluster, count: body.features.length, legend: legend(KIND_WORDS[kind], rows, notes, this.lastUrl),
       note: more ? "more reports than shown; zoom in" : null };
   }
 
