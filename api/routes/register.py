@@ -4,6 +4,7 @@ from it, and planners' reviews of the matches (mapping.analysis.coverage.registe
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -73,7 +74,12 @@ def read_facilities(
     with engine.connect() as conn:
         _known_area(conn, filters.query.area)
         checked = check_register(conn, filters.query, category=category, area=filters.query.area)
-        sources = provenance.facility_sources(conn, category=category)
+        # The register's lists, and the citizen reports that are its evidence.
+        evidence = replace(filters.query, kind="service", category=category)
+        sources = provenance.combined(
+            provenance.report_sources(conn, evidence, license=settings.data_license),
+            provenance.facility_sources(conn, category=category),
+        )
     features = facility_features(checked)
     if state is not None:
         features = [f for f in features if f["properties"]["state"] == state]  # type: ignore[index]

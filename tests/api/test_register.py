@@ -373,3 +373,9 @@ def test_odd_filters_are_refused_not_failed(client, query):
     for path in ("/api/v1/facilities", "/api/v1/reports"):
         answer = client.get(path, params=query)
         assert answer.status_code == 400, (path, answer.text)
+
+
+def test_the_register_names_its_list_and_the_citizens_as_sources(client, layout):
+    sources = {s["id"] for s in _facilities(client)["metadata"]["sources"]}
+    # The list ("reg", imported without a source record) and the reports sent here.
+    assert "civicmap" in sources and "reg" in sources
