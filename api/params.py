@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from api.auth import PrincipalDep, ViewDep
+from mapping.analysis.coverage.facilities import SERVICE_CODES
 from mapping.errors import InvalidQuery
 from mapping.keys import Principal
 from mapping.storage.reports import PUBLIC_STATUSES, ReportQuery
@@ -82,6 +83,15 @@ def parse_time(name: str, value: str | None) -> datetime | None:
         return parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01 east of UTC, or 9999-12-31 west of it
         raise _bad(name, "give a time between the years 1 and 9999 in UTC") from None
+
+
+def service_category(value: str | None, *, default: str | None = None) -> str:
+    """`category` as a service category of the taxonomy (`default` when not given)."""
+    category = value or default
+    if category not in SERVICE_CODES:
+        msg = "give a service category of GET /api/v1/taxonomy, e.g. health_facility"
+        raise _bad("category", msg)
+    return category
 
 
 def parse_statuses(value: str | None) -> tuple[str, ...]:

@@ -10,13 +10,11 @@ from sqlalchemy.engine import Connection
 
 from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
-from api.params import Filters, FiltersDep
+from api.params import Filters, FiltersDep, service_category
 from api.responses import feature_collection
 from mapping.analysis.coverage.answer import coverage_areas, coverage_hexes
-from mapping.analysis.coverage.facilities import SERVICE_CODES
 from mapping.analysis.coverage.gaps import CoverageQuery, Demand, Source
 from mapping.disclosure import provenance
-from mapping.errors import InvalidQuery
 from mapping.settings import Settings
 from mapping.storage.sources import Source as SourceRecord
 
@@ -54,14 +52,8 @@ def _query(
     demand: Demand | None,
     tier: int | None = None,
 ) -> CoverageQuery:
-    category = filters.query.category
-    if category not in SERVICE_CODES:
-        msg = "give a service category of GET /api/v1/taxonomy, e.g. health_facility"
-        raise InvalidQuery(
-            f"Query parameter 'category': {msg}.", [{"loc": ["query", "category"], "msg": msg}]
-        )
     return CoverageQuery(
-        category=category,
+        category=service_category(filters.query.category),
         resolution=resolution,
         max_distance_m=distance,
         source=source,

@@ -11,26 +11,24 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.engine import Connection
 
 from api.auth import PUBLIC, requires, role_doc
 from api.body import read_json
 from api.deps import EngineDep, SettingsDep
 from api.openapi import body
-from api.params import Filters, FiltersDep
+from api.params import Filters, FiltersDep, service_category
 from api.responses import FastJSONResponse, feature_collection
-from mapping.analysis.coverage.facilities import SERVICE_CODES
 from mapping.analysis.coverage.register import (
     STATES,
     check_register,
     facility_features,
     missing_features,
 )
+from mapping.analysis.studyarea import analysed_codes
 from mapping.disclosure import provenance
 from mapping.errors import InvalidInput, InvalidQuery, NotFound, error_items
 from mapping.keys import Principal
 from mapping.schemas import Text
-from mapping.storage import areas as area_store
 from mapping.storage import register as register_store
 from mapping.storage.reports import EXACT, get_report
 
@@ -39,24 +37,9 @@ router = APIRouter(prefix="/facilities", tags=["analysis"])
 State = Literal["confirmed", "reported_closed", "reported_partly", "not_seen"]
 
 
-def _known_area(conn: Connection, area: str | None) -> None:
-    if area is not None and area_store.get_area(conn, area) is None:
-        raise NotFound(f"There is no area {area!r}; GET /api/v1/areas lists them.")
-
-
 def _applied(filters: Filters) -> dict[str, str]:
     """The filters that chose the evidence: its kind is always `service`, whatever was asked."""
     return {k: v for k, v in filters.applied.items() if k != "kind"}
-
-
-def _category(category: str | None) -> str:
-    category = category or "health_facility"
-    if category not in SERVICE_CODES:
-        msg = "give a service category of GET /api/v1/taxonomy, e.g. health_facility"
-        raise InvalidQuery(
-            f"Query parameter 'category': {msg}.", [{"loc": ["query", "category"], "msg": msg}]
-        )
-    return category
 
 
 @router.get("", summary="Register facilities and what citizens say of them", openapi_extra=PUBLIC)
@@ -70,9 +53,10 @@ def read_facilities(
     """Every facility of the register of `category` (default health_facility) in `area`, with
     its state by the citizen reports matched to it: confirmed, reported_closed,
     reported_partly or not_seen (with `last_seen`), and whether coverage counts it open."""
-    category = _category(filters.query.category)
+    category = service_category(filters.query.category, default="health_facility")
     with engine.connect() as conn:
-        _known_area(conn, filters.query.area)
+        if filters.query.area is not None:
+            analysed_codes(conn, area=filters.query.area)  # 404 for an unknown area
         checked = check_register(conn, filters.query, category=category, area=filters.query.area)
         # The register's lists, and the citizen reports that are its evidence.
         evidence = replace(filters.query, kind="service", category=category)
@@ -110,9 +94,10 @@ def read_missing(
     request: Request, engine: EngineDep, settings: SettingsDep, filters: FiltersDep
 ) -> Response:
     """Citizen service reports of `category` in `area` that match no register facility."""
-    category = _category(filters.query.category)
+    category = service_category(filters.query.category, default="health_facility")
     with engine.connect() as conn:
-        _known_area(conn, filters.query.area)
+        if filters.query.area is not None:
+            analysed_codes(conn, area=filters.query.area)  # 404 for an unknown area
         checked = check_register(conn, filters.query, category=category, area=filters.query.area)
         sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
     return feature_collection(
@@ -164,7 +149,8 @@ async def review_match(
 def _record(engine: Any, review: Review, principal: Principal) -> dict[str, Any]:
     source, code = review.facility.split(":", 1)
     with engine.begin() as conn:
-        if not register_store.facility_exists(conn, source, code):
+        category = register_store.facility_category(conn, source, code)
+        if category is None:
             raise NotFound(f"There is no register facility {review.facility}.")
         report = get_report(conn, review.report, placement=EXACT)
         # Hidden, rejected and duplicate reports are no evidence, and say nothing here.
@@ -174,7 +160,6 @@ def _record(engine: Any, review: Review, principal: Principal) -> dict[str, Any]
             or report["status"] not in register_store.EVIDENCE_STATUSES
         ):
             raise NotFound(f"There is no service report with id {review.report}.")
-        category = register_store.facility_category(conn, source, code)
         if report["category"] != category:
             raise InvalidInput(
                 f"The report is of category {report['category']}, the facility of {category}: "

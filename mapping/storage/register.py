@@ -126,13 +126,8 @@ def review_trail(
     return conn.execute(query).mappings().all()
 
 
-def facility_exists(conn: Connection, source: str, code: str) -> bool:
-    t = facilities.c
-    query = sa.select(t.seq).where(t.source == source, t.code == code).limit(1)
-    return conn.scalar(query) is not None
-
-
 def facility_category(conn: Connection, source: str, code: str) -> str | None:
+    """The category of the register facility `source:code`; None when there is none."""
     t = facilities.c
     query = sa.select(t.category).where(t.source == source, t.code == code).limit(1)
     return conn.scalar(query)
