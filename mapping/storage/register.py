@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from mapping.storage import dialect
 from mapping.storage.reports import ReportQuery, report_filters
-from mapping.storage.tables import facilities, facility_reviews, reports
+from mapping.storage.tables import AREA_LEVELS, facilities, facility_reviews, reports
 
 DECISIONS = ("accept", "reject")
 EVIDENCE_STATUSES = ("pending", "verified")  # duplicates are not evidence twice
@@ -36,7 +36,7 @@ def register_rows(conn: Connection, *, category: str, area: str | None = None) -
         t.tier,
         dialect.point_lon(t.geom).label("lon"),
         dialect.point_lat(t.geom).label("lat"),
-        *(t[f"area_{level}"] for level in range(6)),
+        *(t[f"area_{level}"] for level in AREA_LEVELS),
     ).where(t.category == category)
     if area is not None:
         query = query.where(sa.or_(*(t[f"area_{level}"] == area for level in range(6))))
@@ -49,7 +49,8 @@ def register_rows(conn: Connection, *, category: str, area: str | None = None) -
 def evidence_rows(conn: Connection, q: ReportQuery, *, category: str) -> pd.DataFrame:
     """Citizen service reports of `category` that `q` selects (its place, period, campaign;
     never moderated away): id, observed_at, moderation status, the state they report
-    (operational, partly, closed, "" when they say nothing), the service's name, lon, lat."""
+    (operational, partly, closed, "" when they say nothing), the service's name, lon, lat,
+    and the codes of the areas holding it (area_0 to area_5), all as `q.placement` places it."""
     wanted = replace(
         q,
         kind="service",
@@ -64,6 +65,7 @@ def evidence_rows(conn: Connection, q: ReportQuery, *, category: str) -> pd.Data
         reports.c.attributes,
         dialect.point_lon(geom).label("lon"),
         dialect.point_lat(geom).label("lat"),
+        *(wanted.placement.area(level).label(f"area_{level}") for level in AREA_LEVELS),
     ).where(*report_filters(conn, wanted))
     rows = conn.execute(query.order_by(reports.c.seq)).all()
     return pd.DataFrame(
@@ -75,6 +77,7 @@ def evidence_rows(conn: Connection, q: ReportQuery, *, category: str) -> pd.Data
             "name": [(r.attributes or {}).get("name") or "" for r in rows],
             "lon": [r.lon for r in rows],
             "lat": [r.lat for r in rows],
+            **{f"area_{lv}": [r._mapping[f"area_{lv}"] for r in rows] for lv in AREA_LEVELS},
         }
     )
 

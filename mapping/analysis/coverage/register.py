@@ -99,10 +99,8 @@ def check_register(
     matched = match_reports(register, evidence, reviews)
     facilities = facility_states(register, matched, now=now or datetime.now(UTC))
     if area is not None:
-        levels = [f"area_{level}" for level in range(6)]
-        facilities = facilities[(facilities[levels] == area).any(axis=1)]
-        matched = _in_area(conn, matched, q, category=category, area=area)
-    return Register(facilities.reset_index(drop=True), matched, _method())
+        facilities, matched = _in_area(facilities, area), _in_area(matched, area)
+    return Register(facilities, matched, _method())
 
 
 def match_reports(
@@ -238,11 +236,10 @@ def _metres(a: np.ndarray, b: np.ndarray) -> float:
     return 2.0 * np.arcsin(min(chord / 2.0, 1.0)) * EARTH_RADIUS_M
 
 
-def _in_area(
-    conn: Connection, matched: pd.DataFrame, q: ReportQuery, *, category: str, area: str
-) -> pd.DataFrame:
-    inside = register_store.evidence_rows(conn, replace(q, area=area), category=category)
-    return matched[matched["id"].isin(set(inside["id"]))].reset_index(drop=True)
+def _in_area(rows: pd.DataFrame, area: str) -> pd.DataFrame:
+    """The rows (facilities or reports) that an area of any level, `area`, holds."""
+    levels = [f"area_{level}" for level in range(6)]
+    return rows[(rows[levels] == area).any(axis=1)].reset_index(drop=True)
 
 
 def _method() -> str:
