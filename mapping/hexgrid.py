@@ -32,8 +32,11 @@ def cells_at(
     lons: Sequence[float], lats: Sequence[float], resolution: int = STORED_RESOLUTION
 ) -> list[int]:
     """`cell_at` for many points; the sequences are lon-first like everything else here."""
-    to_cell, to_int = h3.latlng_to_cell, h3.str_to_int
-    return [to_int(to_cell(lat, lon, resolution)) for lon, lat in zip(lons, lats, strict=True)]
+    if len(lons) != len(lats):
+        raise ValueError("as many longitudes as latitudes")
+    return cells_of(
+        np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), resolution
+    ).tolist()
 
 
 def cells_of(lons: np.ndarray, lats: np.ndarray, resolution: int) -> np.ndarray:
