@@ -22,6 +22,7 @@ SW_ASSETS = (
     "js/volunteer-photos.js",
     "js/volunteer-effort.js",
     "js/volunteer-sdg16.js",
+    "js/volunteer-pin.js",
     "js/volunteer.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",

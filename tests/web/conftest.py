@@ -188,8 +188,11 @@ class Visit:
         return path
 
 
-def _visit(browser: Any, live_server: LiveServer, viewport: dict[str, int]) -> Iterator[Visit]:
-    context = browser.new_context(viewport=viewport, is_mobile=viewport["width"] < 500)
+def _visit(
+    browser: Any, live_server: LiveServer, viewport: dict[str, int], touch: bool = False
+) -> Iterator[Visit]:
+    phone = viewport["width"] < 500
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=touch and phone)
     context.route(TILE_PREFIX + "**", lambda route: route.abort())
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -208,3 +211,19 @@ def phone(browser: Any, live_server: LiveServer) -> Iterator[Visit]:
 @pytest.fixture
 def desktop(browser: Any, live_server: LiveServer) -> Iterator[Visit]:
     yield from _visit(browser, live_server, DESKTOP)
+
+
+@pytest.fixture
+def sized(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A function that opens a fresh browser context of a given size: `sized(390, 844)`; a
+    phone's (under 500 px wide) has a touch screen."""
+    opened: list[Iterator[Visit]] = []
+
+    def make(width: int, height: int) -> Visit:
+        visit = _visit(browser, live_server, {"width": width, "height": height}, touch=True)
+        opened.append(visit)
+        return next(visit)
+
+    yield make
+    for visit in opened:
+        next(visit, None)

@@ -6,22 +6,18 @@
   var CivicMap = (window.CivicMap = window.CivicMap || {});
   var u = CivicMap.util;
   var TAXONOMY_KEY = "civicmap.taxonomy.v1";
-  var PLACE_KEY = "civicmap.lastplace.v1";
-  var config, form, map, marker, circle, taxonomy;
+  var config, form, taxonomy;
 
   function init() {
     config = u.readConfig();
     form = document.getElementById("report-form");
-    setUpMap();
+    CivicMap.pin.init({ form: form, config: config });
     CivicMap.sdg16.init({ form: form, services: config.services });
     CivicMap.campaigns.init({ api: config.api, choose: applyCampaign });
     loadTaxonomy().then(showKind);
     CivicMap.photos.init(config);
     CivicMap.effort.init({ form: form, newClientId: newClientId, maxTrackM: config.maxTrackKm * 1000 });
     form.kind.addEventListener("change", showKind);
-    form.lat.addEventListener("change", fromInputs);
-    form.lon.addEventListener("change", fromInputs);
-    document.getElementById("locate").addEventListener("click", locate);
     document.getElementById("add-item").addEventListener("click", function () { addItemRow(true); });
     document.getElementById("outbox-send").addEventListener("click", function () { CivicMap.outbox.flush(); });
     form.addEventListener("submit", submit);
@@ -31,57 +27,6 @@
     CivicMap.outbox.onSent(showResults);
     CivicMap.outbox.start({ api: config.api });
     registerServiceWorker();
-  }
-
-  // ---- where -------------------------------------------------------------------------------
-
-  function setUpMap() {
-    if (!window.L) return; // Leaflet missing: the coordinate fields still work
-    var last = JSON.parse(localStorage.getItem(PLACE_KEY) || "null");
-    map = L.map("pin-map", { zoomControl: true });
-    if (last) map.setView([last.lat, last.lon], 15);
-    else if (config.bounds) map.fitBounds(config.bounds);
-    else map.setView([8, 0], 2);
-    if (config.tiles.url) {
-      L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: 19 }).addTo(map)
-        .once("tileerror", function () {
-          document.getElementById("pin-help").textContent = "The background map could not load: use your location, or type the coordinates.";
-        });
-    }
-    map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng, null); });
-  }
-
-  function round(v) { return Math.round(v * 1e6) / 1e6; }
-
-  /** Put the pin at (lat, lon); `accuracy` in metres when a device measured it. */
-  function place(lat, lon, accuracy) {
-    form.lat.value = round(lat);
-    form.lon.value = round(lon);
-    form.accuracy_m.value = accuracy ? Math.min(Math.round(accuracy * 10) / 10, 10000) : "";
-    if (!map) return;
-    if (!marker) marker = L.marker([lat, lon], { keyboard: false, title: "Your report" }).addTo(map);
-    marker.setLatLng([lat, lon]);
-    if (circle) { map.removeLayer(circle); circle = null; }
-    if (accuracy) circle = L.circle([lat, lon], { radius: accuracy, weight: 1, fillOpacity: 0.1 }).addTo(map);
-    if (map.getZoom() < 14) map.setView([lat, lon], 16);
-  }
-
-  function fromInputs() {
-    var lat = parseFloat(form.lat.value), lon = parseFloat(form.lon.value);
-    if (isFinite(lat) && isFinite(lon)) place(lat, lon, parseFloat(form.accuracy_m.value) || null);
-  }
-
-  function locate() {
-    var status = document.getElementById("locate-status");
-    if (!navigator.geolocation) { status.textContent = "This browser cannot tell where you are; tap the map instead."; return; }
-    status.textContent = "Finding where you are…";
-    navigator.geolocation.getCurrentPosition(function (pos) {
-      place(pos.coords.latitude, pos.coords.longitude, pos.coords.accuracy);
-      status.textContent = "Placed where your device says you are, to within " + Math.round(pos.coords.accuracy) + " m.";
-    }, function (err) {
-      status.textContent = err.code === 1 ? "Location is not allowed for this page; tap the map instead." :
-        "Your location could not be found; tap the map instead.";
-    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
   }
 
   // ---- what --------------------------------------------------------------------------------
@@ -217,6 +162,7 @@
   function submit(e) {
     e.preventDefault();
     if (!form.reportValidity()) return;
+    if (CivicMap.pin.needsCheck()) { askToCheckPin(); return; }
     var button = document.getElementById("send");
     button.disabled = true;
     if (CivicMap.photos.busy()) say("wait", "Preparing your photos…");
@@ -230,9 +176,25 @@
     function enable() { button.disabled = false; }
   }
 
+  /** The pin was put on a zoomed-out map: offer to check it, or to send it as it is. */
+  function askToCheckPin() {
+    show([notice("wait", "Your pin was put on the map while it was zoomed out, so it may be far from the place.",
+      u.el("div", { class: "actions" },
+        u.el("button", { type: "button", id: "check-pin", text: "Check the pin", onclick: function () {
+          show([]);
+          CivicMap.pin.showPin();
+        } }),
+        u.el("button", { type: "button", id: "send-as-placed", class: "primary", text: "Send it as placed", onclick: function () {
+          CivicMap.pin.confirm();
+          show([]);
+          form.requestSubmit();
+        } })))]);
+    document.getElementById("check-pin").focus();
+  }
+
   /** The report `f` is in the outbox: count the visit if asked, clear the form, send. */
   function queued(f, photos) {
-    localStorage.setItem(PLACE_KEY, JSON.stringify({ lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0] }));
+    CivicMap.pin.remember(f.geometry.coordinates[1], f.geometry.coordinates[0]);
     var visit = document.getElementById("count-visit").checked && CivicMap.effort.countWithReport(f);
     clearForNext();
     var what = photos ? "your report and its " + (photos === 1 ? "photo are" : photos + " photos are") : "your report is";
@@ -267,6 +229,7 @@
     var box = document.getElementById("result");
     box.textContent = "";
     notices.forEach(function (n) { box.appendChild(n); });
+    if (notices.length) box.scrollIntoView({ block: "nearest" });
   }
 
   function say() { show([notice.apply(null, arguments)]); }
@@ -337,7 +300,7 @@
   /** Fill the form with a report that was refused, so nothing typed is lost. */
   function restore(f, photos) {
     var p = f.properties, a = p.attributes || {}, r = p.reporter || {};
-    place(f.geometry.coordinates[1], f.geometry.coordinates[0], p.accuracy_m || null);
+    CivicMap.pin.place(f.geometry.coordinates[1], f.geometry.coordinates[0], p.accuracy_m || null, true);
     CivicMap.campaigns.choose(p.campaign || "");
     form.kind.value = p.kind;
     showKind();
@@ -372,16 +335,18 @@
     CivicMap.photos.restore(photos || []);
   }
 
+  /** The outbox in one line: how much waits, and whether the phone is offline. */
   function render() {
     var by = CivicMap.outbox.counts(), n = by.report + by.effort;
     var notice = document.getElementById("outbox-notice");
     var count = document.getElementById("outbox-count");
     count.textContent = String(n);
     count.setAttribute("data-count", String(n));
-    document.getElementById("outbox-text").lastChild.textContent = waiting(by) +
-      " waiting to be sent" + (navigator.onLine ? "." : ": you are offline; they will be sent when you are back online.");
+    document.getElementById("outbox-text").lastChild.textContent = waiting(by) + " waiting" + (navigator.onLine ? "" : " · offline");
+    notice.title = navigator.onLine ? "Kept on this phone until they are sent." :
+      "You are offline: they are kept on this phone and sent when you are back online.";
     notice.hidden = n === 0;
-    document.getElementById("outbox-send").disabled = !navigator.onLine;
+    document.getElementById("outbox-send").hidden = !navigator.onLine;
     renderMine();
   }
 
