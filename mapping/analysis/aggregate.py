@@ -28,6 +28,13 @@ from mapping.storage.reports import ReportQuery, report_filters
 from mapping.storage.tables import effort_cells, reports
 from mapping.taxonomy import KINDS
 
+
+def _with_status(status: str) -> sa.ColumnElement[Any]:
+    """How many service reports give `status` (as its reporter gave it, in the attributes)."""
+    given = reports.c.attributes["status"].as_string()
+    return sa.func.sum(sa.case(((reports.c.kind == "service") & (given == status), 1), else_=0))
+
+
 # Sums per group, in this order after the group keys.
 _SUMS = (
     ("reports", sa.func.count()),
@@ -39,10 +46,20 @@ _SUMS = (
     ("surveyed_m", sa.func.sum(reports.c.survey_length_m)),
     ("severity_sum", sa.func.sum(reports.c.severity)),
     ("people_affected", sa.func.sum(reports.c.people_affected)),
+    ("status_operational", _with_status("operational")),
+    ("status_partly", _with_status("partly")),
+    ("status_closed", _with_status("closed")),
 )
 KIND_COUNT = {"service": "services", "litter": "surveys", "hotspot": "hotspots"}
 INDICATORS = {
-    "service": ("rated", "satisfied_share", "mean_satisfaction"),
+    "service": (
+        "rated",
+        "satisfied_share",
+        "mean_satisfaction",
+        "status_operational",
+        "status_partly",
+        "status_closed",
+    ),
     "litter": ("items", "surveyed_m", "items_per_100m", "plastic_share"),
     "hotspot": ("mean_severity", "people_affected"),
 }
@@ -61,6 +78,9 @@ class Tally:
     surveyed_m: float = 0
     severity_sum: float = 0
     people_affected: int = 0
+    status_operational: int = 0
+    status_partly: int = 0
+    status_closed: int = 0
 
     def add(self, other: Tally) -> None:
         for name in self.__slots__:  # type: ignore[attr-defined]
@@ -196,6 +216,10 @@ def indicators(kind: str, t: Tally, *, min_n: int) -> dict[str, Any]:
             "satisfied_share": round(t.satisfied / t.rated, 4) if ok else None,
             "satisfied_share_ci": wilson(t.satisfied, t.rated) if ok else None,
             "mean_satisfaction": round(t.satisfaction_sum / t.rated, 3) if ok else None,
+            # Counts of public reports by the status they give, exact as every count of them.
+            "status_operational": t.status_operational,
+            "status_partly": t.status_partly,
+            "status_closed": t.status_closed,
         }
     if kind == "litter":
         ok = t.reports >= min_n and t.surveyed_m > 0

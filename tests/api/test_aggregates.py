@@ -331,3 +331,29 @@ def test_hexagons_name_the_place_that_holds_them(client):
     places = sorted((f["properties"]["place"] or "") for f in page["features"])
     # Tamale's hexagon is in the Northern Region; the one at sea is in no area.
     assert places == ["", "Northern Region"]
+
+
+def test_hexagons_and_areas_count_service_points_by_their_status(client):
+    """The map colours zoomed-out service points by status from these counts."""
+    campaign = _campaign()
+    statuses = ["operational"] * 3 + ["partly"] * 2 + ["closed"] + [None]
+    features = []
+    for i, status in enumerate(statuses):
+        attributes = {"name": f"Pump {i}", "satisfaction": 3}
+        if status:
+            attributes["status"] = status
+        features.append(
+            make_report(lon=TAMALE[0], lat=TAMALE[1], campaign=campaign, attributes=attributes)
+        )
+    features.append(make_report("hotspot", lon=TAMALE[0], lat=TAMALE[1], campaign=campaign))
+    _post(client, features)
+    want = {"status_operational": 3, "status_partly": 2, "status_closed": 1}
+    hexes = client.get(
+        "/api/v1/aggregates/hexes", params={"resolution": 5, "campaign": campaign}
+    ).json()
+    (cell,) = hexes["features"]
+    assert {k: cell["properties"][k] for k in want} == want
+    assert cell["properties"]["services"] == len(statuses)
+    areas = client.get("/api/v1/aggregates/areas", params={"level": 1, "campaign": campaign}).json()
+    (north,) = [f for f in areas["features"] if f["properties"]["code"] == "GH-NP"]
+    assert {k: north["properties"][k] for k in want} == want
