@@ -141,24 +141,33 @@ def build_planner_map(
 
 
 def palettes() -> dict[str, Any]:
-    """Colour classes for the browser's legends, from ColorBrewer through branca: five
-    sequential classes per measure, and the Gi* classes from deep red to deep blue.
+    """The map's colour language, one meaning per hue, every palette colour-blind safe
+    (ColorBrewer's flags for its schemes; Okabe and Ito's set for the categories):
 
-    Observer effort: teal (BrBG's green end) for hexagons looked at where nothing was found,
+    - how many reports: purples (hexagons, grouped reports, reports per visit of observers);
+    - satisfaction: BrBG, diverging from brown (dissatisfied) to blue-green (satisfied);
+    - a service point's status: bluish green, yellow and black (Okabe-Ito), which no scale
+      uses, so a status never reads as a satisfaction or a count;
+    - hotspot severity in oranges to red, litter in pinks, people beyond reach in reds, and
+      Gi* from deep red (hot) to deep blue (cold), each a layer of its own.
+
+    Observer effort: Okabe-Ito's sky blue for hexagons looked at where nothing was found,
     purples by reports per visit where something was (the palest left out, since it vanishes
     over the map), and the darkest purple for the outline of reports with no recorded visit."""
     purples = color_brewer("Purples", 6)
     return {
-        "count": color_brewer("YlOrRd", 5),
-        "share": color_brewer("RdYlGn", 5),
+        "count": purples[1:],
+        "share": color_brewer("BrBG", 5),
+        "satisfaction": color_brewer("BrBG", 4),
+        "status": {"operational": "#009e73", "partly": "#f0e442", "closed": "#000000"},
+        "status_unknown": "#d9d9d9",
         "litter": color_brewer("PuRd", 5),
         "severity": color_brewer("OrRd", 5),
         "demand": color_brewer("Reds", 5),
         "gistar": color_brewer("RdBu", 7),
         "suppressed": "#9e9e9e",
-        "covered": "#1a9850",
         "effort": {
-            "empty": color_brewer("BrBG", 6)[-1],
+            "empty": "#56b4e9",
             "found": purples[2:],
             "unvisited": purples[-1],
         },

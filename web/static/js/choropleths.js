@@ -57,6 +57,7 @@
       return {
         layer: drawn.layer,
         count: withReports.length,
+        classes: { values: withReports.map(value), breaks: breaks },
         legend: legend("Reports per hexagon (H3 resolution " + ctx.hexResolution + ")",
           rows.concat([suppressedRow(ctx)]), notes, this.lastUrl),
       };

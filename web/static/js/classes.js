@@ -2,7 +2,8 @@
  *
  * Bounded measures (shares, 1-4 and 1-5 scales) get fixed classes, so that colours mean the same
  * on every screen and after every filter; counts get quantile classes of what is on screen
- * (as mapclassify's Quantiles), since their range changes by orders of magnitude with the zoom. */
+ * (mapclassify's Quantiles, which a browser test checks them against), since their range
+ * changes by orders of magnitude with the zoom. */
 (function () {
   "use strict";
   var CivicMap = (window.CivicMap = window.CivicMap || {});
@@ -18,17 +19,27 @@
   // claim differences the map does not have.
   var NARROW = 0.1;
 
-  /** Upper bounds of up to `k` quantile classes of `values` (nulls ignored), without repeats;
-   * one class when the values lie close together. */
+  /** The value at `pct` percent of sorted `values`, interpolated between neighbours as
+   * scipy's scoreatpercentile does. */
+  function scoreAt(sorted, pct) {
+    var at = (pct / 100) * (sorted.length - 1), low = Math.floor(at), high = Math.ceil(at);
+    return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+  }
+
+  /** Upper bounds of up to `k` quantile classes of `values` (nulls ignored), as mapclassify's
+   * Quantiles computes them, without repeats; one class when the values lie close together.
+   * Whole numbers get whole bounds: "up to 5.4" holds the same counts as "up to 5". */
   function quantiles(values, k) {
     var sorted = values.filter(function (v) { return v !== null && v !== undefined; })
       .sort(function (a, b) { return a - b; });
     if (!sorted.length) return [];
     var low = sorted[0], high = sorted[sorted.length - 1];
     if (high - low <= NARROW * Math.abs(high)) return [high];
+    var whole = sorted.every(function (v) { return Math.round(v) === v; });
     var breaks = [];
     for (var i = 1; i <= k; i++) {
-      var at = sorted[Math.min(sorted.length - 1, Math.ceil((i / k) * sorted.length) - 1)];
+      var at = scoreAt(sorted, Math.min(100, (100 * i) / k));
+      if (whole) at = Math.floor(at + 1e-9);
       if (breaks.indexOf(at) < 0) breaks.push(at);
     }
     return breaks;

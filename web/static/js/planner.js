@@ -220,6 +220,7 @@
     var out = spec.draw(res.body, ctx);
     group.addLayer(out.layer);
     state[key].legend = out.legend;
+    state[key].classes = out.classes || null;
     // Count it drawn once the browser has painted the frame that holds it.
     requestAnimationFrame(function () {
       requestAnimationFrame(function () { drawn(key, out); });
@@ -340,7 +341,10 @@
 
   CivicMap.planner = {
     start: start,
-    state: function (key) { var s = state[key] || {}; return { status: s.status, count: s.count, note: s.note }; },
+    state: function (key) {
+      var s = state[key] || {};
+      return { status: s.status, count: s.count, note: s.note, classes: s.classes || null };
+    },
     timings: timings,
     map: function () { return page.map; },
   };

@@ -13,15 +13,16 @@
 
   var POINT_ZOOM = 12; // from here on, single reports; below, server-side clusters
   var POINT_LIMIT = 1000;
-  var STATUS_COLOURS = { operational: "#1a9641", partly: "#fdae61", closed: "#d7191c" };
-  var SATISFACTION = ["#d7191c", "#fdae61", "#a6d96a", "#1a9641"];
+  var STATUSES = ["operational", "partly", "closed"];
+  var STATUS_WORDS = { operational: "working", partly: "partly working", closed: "closed" };
 
-  function bubbleIcon(count, colour) {
+  /** A bubble of `count` reports, painted with `paint` (a colour, or a CSS gradient). */
+  function bubbleIcon(count, paint) {
     var size = count === null ? 16 : Math.round(22 + 6 * Math.log10(Math.max(count, 1)));
     var text = count === null ? "–" : count >= 10000 ? Math.round(count / 1000) + "k" : String(count);
     return L.divIcon({
       className: "cm-bubble" + (count === null ? " suppressed" : ""),
-      html: '<span style="background:' + colour + ";width:" + size + "px;height:" + size + "px;line-height:" + size + 'px">' + text + "</span>",
+      html: '<span style="background:' + paint + ";width:" + size + "px;height:" + size + "px;line-height:" + size + 'px">' + text + "</span>",
       iconSize: [size, size],
     });
   }
@@ -36,6 +37,7 @@
   }
 
   function drawClusters(kind, body, ctx) {
+    var byStatus = kind === "service" && ctx.colourBy === "status";
     var measure = clusterMeasure(kind), m = MEASURES[measure];
     var countOf = function (f) { return f.properties[{ service: "services", litter: "surveys", hotspot: "hotspots" }[kind]]; };
     // Hexagons where observers looked and found nothing come with a count of 0: no bubble.
@@ -46,40 +48,73 @@
     features.forEach(function (f) {
       var p = f.properties, count = countOf(f);
       var i = C.classOf(p[measure], breaks);
+      var paint = byStatus ? statusPie(p, count, ctx) : i < 0 ? ctx.config.palettes.suppressed : colours[i];
       var centre = L.geoJSON(f).getBounds().getCenter();
-      var marker = L.marker(centre, { icon: bubbleIcon(count, i < 0 ? ctx.config.palettes.suppressed : colours[i]),
-        title: (count === null ? "suppressed" : count) + " " + KIND_WORDS[kind], keyboard: true });
-      marker.bindPopup(function () { return popup(KIND_WORDS[kind] + " near here", indicatorRows(p), suppressionNote(p, ctx)); });
+      var marker = L.marker(centre, { icon: bubbleIcon(count, paint),
+        title: (count === null ? "suppressed" : count) + " " + KIND_WORDS[kind] + (p.place ? " in " + p.place : ""), keyboard: true });
+      marker.bindPopup(function () {
+        var rows = indicatorRows(p);
+        if (byStatus) rows = statusRows(p).concat(rows);
+        return popup(p.place || KIND_WORDS[kind] + " near here", rows, suppressionNote(p, ctx));
+      });
       group.addLayer(marker);
     });
-    var rows = C.legendRows(breaks, colours, function (x) { return format(measure, x); });
-    rows.push({ colour: ctx.config.palettes.suppressed, label: "no figure: suppressed or too few" });
     var notes = ["Zoomed out, " + KIND_WORDS[kind] + " are grouped by H3 hexagon (resolution " + ctx.clusterResolution +
       "); the number is how many. Zoom in to see each one.", filterNote(ctx)];
+    if (byStatus) {
+      notes.unshift("Each bubble is divided by the status its reports give.");
+      return { layer: group, count: features.length, legend: legend("Colour: status of service points", statusLegendRows(ctx), notes, null) };
+    }
+    var rows = C.legendRows(breaks, colours, function (x) { return format(measure, x); });
+    rows.push({ colour: ctx.config.palettes.suppressed, label: "no figure: suppressed or too few" });
     return { layer: group, count: features.length, legend: legend("Colour: " + m.label, rows, notes, null) };
   }
 
+  /** A bubble's paint by status: a pie of the shares of working, partly working and closed,
+   * and of the reports that give no status. */
+  function statusPie(p, count, ctx) {
+    var colours = ctx.config.palettes.status, total = count || 0, stops = [], from = 0;
+    if (!total) return ctx.config.palettes.suppressed;
+    STATUSES.forEach(function (s) {
+      var n = p["status_" + s] || 0;
+      if (!n) return;
+      var to = from + (100 * n) / total;
+      stops.push(colours[s] + " " + from.toFixed(1) + "% " + to.toFixed(1) + "%");
+      from = to;
+    });
+    if (from < 99.95) stops.push(ctx.config.palettes.status_unknown + " " + from.toFixed(1) + "% 100%");
+    return "conic-gradient(" + stops.join(", ") + ")";
+  }
+
+  function statusRows(p) {
+    return STATUSES.map(function (s) { return ["Reported " + STATUS_WORDS[s], u.number(p["status_" + s] || 0)]; });
+  }
+
+  function statusLegendRows(ctx) {
+    var rows = STATUSES.map(function (s) { return { colour: ctx.config.palettes.status[s], label: STATUS_WORDS[s] }; });
+    rows.push({ colour: ctx.config.palettes.status_unknown, label: "status not given" });
+    return rows;
+  }
+
   function pointColour(kind, props, ctx) {
-    var a = props.attributes || {};
+    var a = props.attributes || {}, palettes = ctx.config.palettes;
     if (kind === "service" && ctx.colourBy === "satisfaction") {
-      return a.satisfaction ? SATISFACTION[a.satisfaction - 1] : ctx.config.palettes.suppressed;
+      return a.satisfaction ? palettes.satisfaction[a.satisfaction - 1] : palettes.suppressed;
     }
-    if (kind === "service") return STATUS_COLOURS[a.status] || ctx.config.palettes.suppressed;
-    if (kind === "hotspot") return ctx.config.palettes.severity[Math.max(0, Math.min(4, (a.severity || 1) - 1))];
+    if (kind === "service") return palettes.status[a.status] || palettes.status_unknown;
+    if (kind === "hotspot") return palettes.severity[Math.max(0, Math.min(4, (a.severity || 1) - 1))];
     var items = Object.keys(a.items || {}).reduce(function (s, k) { return s + a.items[k]; }, 0);
     var per100 = a.survey_length_m ? (100 * items) / a.survey_length_m : 0;
-    return ctx.config.palettes.litter[C.classOf(per100, [10, 50, 100, 500, Infinity])];
+    return palettes.litter[C.classOf(per100, [10, 50, 100, 500, Infinity])];
   }
 
   function pointLegendRows(kind, ctx) {
     if (kind === "service" && ctx.colourBy === "satisfaction") {
       return ["very dissatisfied", "dissatisfied", "satisfied", "very satisfied"].map(function (label, i) {
-        return { colour: SATISFACTION[i], label: label };
+        return { colour: ctx.config.palettes.satisfaction[i], label: label };
       });
     }
-    if (kind === "service") {
-      return Object.keys(STATUS_COLOURS).map(function (s) { return { colour: STATUS_COLOURS[s], label: s }; });
-    }
+    if (kind === "service") return statusLegendRows(ctx);
     if (kind === "hotspot") {
       return ctx.config.palettes.severity.map(function (c, i) { return { colour: c, label: "severity " + (i + 1) }; });
     }
@@ -94,7 +129,7 @@
     var rows = [
       ["Category", label ? label.label : p.category],
       a.name ? ["Name", a.name] : null,
-      a.status ? ["Status", a.status] : null,
+      a.status ? ["Status", STATUS_WORDS[a.status] || a.status] : null,
       a.satisfaction ? ["Satisfaction (1-4)", String(a.satisfaction)] : null,
       a.severity ? ["Severity (1-5)", String(a.severity)] : null,
       a.survey_length_m ? ["Surveyed", a.survey_length_m + " m"] : null,
@@ -153,7 +188,7 @@
     var notes = [filterNote(ctx)];
     if (more) notes.unshift("Showing the first " + POINT_LIMIT.toLocaleString() + " reports in view; zoom in to see all.");
     var rows = pointLegendRows(kind, ctx).concat([
-      { colour: "#2b8cbe", extra: "cluster", label: "reports close together: the number says how many" },
+      { colour: ctx.config.palettes.count[2], extra: "cluster", label: "reports close together: the number says how many" },
     ]);
     return { layer: cluster, count: body.features.length, legend: legend(KIND_WORDS[kind], rows, notes, this.lastUrl),
       note: more ? "more reports than shown; zoom in" : null };
