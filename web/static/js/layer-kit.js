@@ -6,6 +6,7 @@
   var u = CivicMap.util;
 
   var KIND_WORDS = { service: "service points", litter: "litter surveys", hotspot: "hotspot reports" };
+  var STATUS_WORDS = { operational: "working", partly: "partly working", closed: "closed" };
   var MEASURES = {
     reports: { label: "Reports", palette: "count", n: null },
     satisfied_share: { label: "Satisfied with services (SDG 16.6.2)", palette: "share", n: "rated", share: true },
@@ -37,6 +38,12 @@
     params.resolution = ctx.hexResolution;
     params.bbox = ctx.bbox;
     return ctx.api + "/aggregates/hexes?" + query(params);
+  }
+
+  /** A category's label in the taxonomy, or its code where the taxonomy lacks it. */
+  function categoryLabel(config, kind, code) {
+    var found = (config.taxonomy[kind === "litter" ? "litter_surveys" : kind] || []).filter(function (c) { return c.code === code; })[0];
+    return found ? found.label : code;
   }
 
   function format(measure, value) {
@@ -118,6 +125,8 @@
 
   CivicMap.layerKit = {
     KIND_WORDS: KIND_WORDS,
+    STATUS_WORDS: STATUS_WORDS,
+    categoryLabel: categoryLabel,
     MEASURES: MEASURES,
     query: query,
     reportFilters: reportFilters,

@@ -23,6 +23,7 @@
     map.fitBounds(page.config.bounds, { animate: false });
     setUpForm();
     addLegend();
+    controlsFirst(map);
     watchTiles();
     addDataAttribution();
     markUnavailable();
@@ -41,6 +42,15 @@
     }, 250));
     window.addEventListener("online", reloadAll);
     reloadAll();
+  }
+
+  /** The map's controls (zoom, layers, legend) come before its markers in the tab order, and
+   * the layer control can be reached by a skip link. */
+  function controlsFirst(map) {
+    var box = map.getContainer(), controls = box.querySelector(".leaflet-control-container");
+    box.insertBefore(controls, box.firstChild);
+    var toggle = controls.querySelector(".leaflet-control-layers-toggle");
+    if (toggle) toggle.id = "layer-control";
   }
 
   function highlight(layer, on) {
@@ -184,10 +194,25 @@
 
   // ---- loading layers ----------------------------------------------------------------------
 
-  function reloadAll() { Object.keys(page.specs).forEach(load); }
+  var viewers = [];
+
+  /** Call `fn(ctx)` for the view and filters now, and whenever they change. */
+  function onView(fn) {
+    viewers.push(fn);
+    if (page.map) fn(context());
+  }
+
+  function reloadAll() { Object.keys(page.specs).forEach(load); tellViewers(); }
 
   function reloadFollowingView() {
     Object.keys(page.specs).forEach(function (k) { if (page.specs[k].followsView) load(k); });
+    tellViewers();
+  }
+
+  function tellViewers() {
+    if (!viewers.length) return;
+    var ctx = context();
+    viewers.forEach(function (fn) { fn(ctx); });
   }
 
   function load(key) {
@@ -198,6 +223,7 @@
     var ctx = context(), url = spec.url(ctx);
     if (!url) { group.clearLayers(); return setState(key, "skipped", 0, spec.skippedNote); }
     var abort = (st.abort = new AbortController());
+    st.since = performance.now();
     setState(key, "loading", st.count, null);
     u.getJSON(url, { signal: abort.signal }).then(function (res) {
       if (!abort.signal.aborted) received(key, url, ctx, res);
@@ -269,14 +295,45 @@
   // ---- what the page says ----------------------------------------------------------------------
 
   function renderStatus() {
-    var loading = [], problems = [];
+    var loading = [], computing = [], problems = [];
     Object.keys(page.specs).forEach(function (k) {
-      var st = state[k], title = page.specs[k].title;
-      if (st.status === "loading") loading.push(title.toLowerCase());
-      if (st.status === "error") problems.push(title + ": " + st.note);
+      var st = state[k], spec = page.specs[k];
+      if (st.status === "loading") (spec.analysis ? computing : loading).push(k);
+      if (st.status === "error") problems.push(spec.title + ": " + st.note);
     });
-    var text = loading.length ? "Loading " + loading.join(", ") + "…" : "";
-    page.status.textContent = [text].concat(problems).filter(Boolean).join(" ");
+    var box = page.status;
+    box.textContent = "";
+    var titles = function (keys) { return keys.map(function (k) { return page.specs[k].title.toLowerCase(); }).join(", "); };
+    if (loading.length) box.appendChild(document.createTextNode("Loading " + titles(loading) + "… "));
+    if (computing.length) box.appendChild(progress(computing, titles(computing)));
+    if (problems.length) box.appendChild(document.createTextNode(problems.join(" ")));
+    tick(computing.length > 0);
+  }
+
+  /** An analysis at work: how long it has run, and a button that stops it. */
+  function progress(keys, titles) {
+    var since = Math.min.apply(null, keys.map(function (k) { return state[k].since; }));
+    return u.el("span", { class: "analysis-progress" },
+      u.el("progress", { "aria-label": "Computing " + titles }),
+      " Computing " + titles + "… ",
+      u.el("span", { class: "elapsed", "aria-hidden": "true", "data-since": since }),
+      u.el("button", { type: "button", id: "cancel-analysis", text: "Cancel", onclick: function () {
+        // Turning the layer off aborts its request; turning it on again asks again.
+        keys.forEach(function (k) { page.map.removeLayer(page.groups[k]); });
+      } }));
+  }
+
+  var ticker = null;
+
+  /** Count the seconds of a running analysis, once a second, while there is one. */
+  function tick(on) {
+    if (!on) { clearInterval(ticker); ticker = null; return; }
+    var show = function () {
+      var el = page.status.querySelector(".elapsed");
+      if (el) el.textContent = Math.round((performance.now() - Number(el.getAttribute("data-since"))) / 1000) + " s ";
+    };
+    show();
+    if (!ticker) ticker = setInterval(show, 1000);
   }
 
   function addLegend() {
@@ -346,6 +403,7 @@
       return { status: s.status, count: s.count, note: s.note, classes: s.classes || null };
     },
     timings: timings,
+    onView: onView,
     map: function () { return page.map; },
   };
 })();

@@ -9,12 +9,11 @@
   var K = CivicMap.layerKit;
   var legend = K.legend, popup = K.popup, indicatorRows = K.indicatorRows, suppressionNote = K.suppressionNote;
   var filterNote = K.filterNote, query = K.query, reportFilters = K.reportFilters;
-  var format = K.format, MEASURES = K.MEASURES, KIND_WORDS = K.KIND_WORDS;
+  var format = K.format, MEASURES = K.MEASURES, KIND_WORDS = K.KIND_WORDS, STATUS_WORDS = K.STATUS_WORDS;
 
   var POINT_ZOOM = 12; // from here on, single reports; below, server-side clusters
   var POINT_LIMIT = 1000;
   var STATUSES = ["operational", "partly", "closed"];
-  var STATUS_WORDS = { operational: "working", partly: "partly working", closed: "closed" };
 
   /** A bubble of `count` reports, painted with `paint` (a colour, or a CSS gradient). */
   function bubbleIcon(count, paint) {
@@ -125,9 +124,8 @@
 
   function pointPopup(kind, f, ctx) {
     var p = f.properties, a = p.attributes || {};
-    var label = (ctx.config.taxonomy[kind === "litter" ? "litter_surveys" : kind] || []).filter(function (c) { return c.code === p.category; })[0];
     var rows = [
-      ["Category", label ? label.label : p.category],
+      ["Category", K.categoryLabel(ctx.config, kind, p.category)],
       a.name ? ["Name", a.name] : null,
       a.status ? ["Status", STATUS_WORDS[a.status] || a.status] : null,
       a.satisfaction ? ["Satisfaction (1-4)", String(a.satisfaction)] : null,
@@ -217,6 +215,9 @@
       skippedNote: "hidden by the kind filter",
     };
   }
+
+  // The list beside the map opens the same popups.
+  CivicMap.reportPopup = pointPopup;
 
   CivicMap.layerSpecs = (CivicMap.layerSpecs || []).concat([
     reportsLayer("service", "Service points"),
