@@ -189,10 +189,16 @@ class Visit:
 
 
 def _visit(
-    browser: Any, live_server: LiveServer, viewport: dict[str, int], touch: bool = False
+    browser: Any,
+    live_server: LiveServer,
+    viewport: dict[str, int],
+    touch: bool = False,
+    bypass_csp: bool = False,
 ) -> Iterator[Visit]:
     phone = viewport["width"] < 500
-    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=touch and phone)
+    context = browser.new_context(
+        viewport=viewport, is_mobile=phone, has_touch=touch and phone, bypass_csp=bypass_csp
+    )
     context.route(TILE_PREFIX + "**", lambda route: route.abort())
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -216,11 +222,13 @@ def desktop(browser: Any, live_server: LiveServer) -> Iterator[Visit]:
 @pytest.fixture
 def sized(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     """A function that opens a fresh browser context of a given size: `sized(390, 844)`; a
-    phone's (under 500 px wide) has a touch screen."""
+    phone's (under 500 px wide) has a touch screen. `bypass_csp` lets a test add its own
+    script (a checker) to pages whose Content-Security-Policy would refuse it."""
     opened: list[Iterator[Visit]] = []
 
-    def make(width: int, height: int) -> Visit:
-        visit = _visit(browser, live_server, {"width": width, "height": height}, touch=True)
+    def make(width: int, height: int, bypass_csp: bool = False) -> Visit:
+        viewport = {"width": width, "height": height}
+        visit = _visit(browser, live_server, viewport, touch=True, bypass_csp=bypass_csp)
         opened.append(visit)
         return next(visit)
 
