@@ -91,6 +91,9 @@ def test_no_serious_wcag_22_aa_violation(
 ) -> None:
     visit = sized(*size, bypass_csp=True)
     _ready(visit, status_path if path == "status" else path)
+    if path in ("/map", "/report"):
+        # What a person sees first, at both sizes: the screenshots of the pages' release notes.
+        visit.screenshot(f"first-view-{path.strip('/')}", full_page=False)
     violations = _serious(visit, axe, [WIDGETS[path]] if path in WIDGETS else [])
     assert violations == [], _described(violations)
 

@@ -21,11 +21,12 @@ SHARED = {"rgb(158, 158, 158)", "rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"}
 
 
 def _mapclassify_breaks(values: list[float], k: int = 5) -> list[float]:
-    """mapclassify's Quantiles, with whole bounds for whole numbers and one class for a narrow
-    range, as the map's legend promises."""
+    """mapclassify's Quantiles, with no more classes than distinct values, whole bounds for
+    whole numbers and one class for a narrow range, as the map's legend promises."""
     low, high = min(values), max(values)
     if high - low <= 0.1 * abs(high):
         return [high]
+    k = min(k, len(set(values)))
     bins = [float(b) for b in mapclassify.Quantiles(np.array(values, dtype=float), k=k).bins]
     if all(float(v).is_integer() for v in values):
         bins = [float(np.floor(b + 1e-9)) for b in bins]

@@ -27,7 +27,8 @@
   }
 
   /** Upper bounds of up to `k` quantile classes of `values` (nulls ignored), as mapclassify's
-   * Quantiles computes them, without repeats; one class when the values lie close together.
+   * Quantiles computes them (k no more than the distinct values), without repeats; one class
+   * when the values lie close together.
    * Whole numbers get whole bounds: "up to 5.4" holds the same counts as "up to 5". */
   function quantiles(values, k) {
     var sorted = values.filter(function (v) { return v !== null && v !== undefined; })
@@ -36,6 +37,8 @@
     var low = sorted[0], high = sorted[sorted.length - 1];
     if (high - low <= NARROW * Math.abs(high)) return [high];
     var whole = sorted.every(function (v) { return Math.round(v) === v; });
+    // No more classes than distinct values: five classes over three hexagons would be empty.
+    k = Math.min(k, sorted.filter(function (v, i) { return i === 0 || v !== sorted[i - 1]; }).length);
     var breaks = [];
     for (var i = 1; i <= k; i++) {
       var at = scoreAt(sorted, Math.min(100, (100 * i) / k));
