@@ -66,6 +66,11 @@ def test_the_list_pages_through_the_reports_in_view_and_opens_their_popups(
         f"[...document.querySelectorAll('{ITEMS}')].every(b => b.textContent.includes('litter'))"
         f" && document.querySelectorAll('{ITEMS}').length === 6"
     )
+    # The legend says which filter is on in words.
+    page.wait_for_function(
+        "document.querySelector('.legend').innerText.includes('litter surveys.')"
+    )
+    assert "kind litter" not in page.inner_text(".legend")
     assert desktop.console.errors == []
 
 

@@ -127,6 +127,9 @@ def test_a_tap_on_the_zoomed_out_map_is_checked_before_it_is_sent(sized: Any) ->
     page.locator("#result .notice.ok").wait_for()
     sent = json.loads(page.evaluate("JSON.stringify(CivicMap.outbox.mine()[0])"))
     assert sent["kind"] == "hotspot"
+    # Listed on the phone in words, not codes.
+    mine = page.inner_text("#mine")
+    assert sent["category"] not in mine and "hotspot" not in mine, mine
     # The next tap is at the close zoom: it is precise, and sends without asking.
     page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 3)
     page.click("#send")

@@ -42,7 +42,9 @@
 
   /** A category's label in the taxonomy, or its code where the taxonomy lacks it. */
   function categoryLabel(config, kind, code) {
-    var found = (config.taxonomy[kind === "litter" ? "litter_surveys" : kind] || []).filter(function (c) { return c.code === code; })[0];
+    var lists = kind ? [kind === "litter" ? "litter_surveys" : kind] : ["service", "hotspot", "litter_surveys"];
+    var found = lists.map(function (l) { return (config.taxonomy[l] || []).filter(function (c) { return c.code === code; })[0]; })
+      .filter(Boolean)[0];
     return found ? found.label : code;
   }
 
@@ -78,8 +80,8 @@
 
   function filterNote(ctx) {
     var f = ctx.filters, parts = [];
-    if (f.kind) parts.push("kind " + f.kind);
-    if (f.category) parts.push("category " + f.category);
+    if (f.kind) parts.push(KIND_WORDS[f.kind] || f.kind);
+    if (f.category) parts.push(categoryLabel(ctx.config, f.kind, f.category));
     if (f.since) parts.push("from " + f.since.slice(0, 10));
     if (f.until) parts.push("before " + f.until.slice(0, 10));
     if (f.campaign) parts.push("campaign " + f.campaign);

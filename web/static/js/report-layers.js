@@ -178,7 +178,7 @@
     var cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
     body.features.forEach(function (f) {
       var c = f.geometry.coordinates;
-      var marker = L.marker([c[1], c[0]], { icon: dotIcon(pointColour(kind, f.properties, ctx)), title: f.properties.category, keyboard: true });
+      var marker = L.marker([c[1], c[0]], { icon: dotIcon(pointColour(kind, f.properties, ctx)), title: K.categoryLabel(ctx.config, kind, f.properties.category), keyboard: true });
       marker.bindPopup(function () { return pointPopup(kind, f, ctx); });
       cluster.addLayer(marker);
     });

@@ -14,7 +14,7 @@
     CivicMap.pin.init({ form: form, config: config });
     CivicMap.sdg16.init({ form: form, services: config.services });
     CivicMap.campaigns.init({ api: config.api, choose: applyCampaign });
-    loadTaxonomy().then(showKind);
+    loadTaxonomy().then(function () { showKind(); render(); });
     CivicMap.photos.init(config);
     CivicMap.effort.init({ form: form, newClientId: newClientId, maxTrackM: config.maxTrackKm * 1000 });
     form.kind.addEventListener("change", showKind);
@@ -44,6 +44,12 @@
       taxonomy = cached;
       if (!taxonomy) status.textContent = "Categories could not be loaded; connect once, then this page also works offline.";
     });
+  }
+
+  /** A category's words, from the taxonomy kept on the phone; its code if it has none. */
+  function categoryLabel(kind, code) {
+    var found = (categoriesOf(kind) || []).filter(function (c) { return c.code === code; })[0];
+    return found ? found.label : code;
   }
 
   function categoriesOf(kind) {
@@ -364,7 +370,7 @@
     list.textContent = "";
     mine.forEach(function (m) {
       var photos = m.photos ? " · " + m.photos + (m.photos === 1 ? " photo" : " photos") : "";
-      list.appendChild(u.el("li", {}, statusLink(m, m.kind + " · " + m.category + " · " + (m.observed_at || "").slice(0, 10) + photos)));
+      list.appendChild(u.el("li", {}, statusLink(m, categoryLabel(m.kind, m.category) + " · " + (m.observed_at || "").slice(0, 10) + photos)));
     });
   }
 
