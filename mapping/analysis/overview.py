@@ -54,7 +54,9 @@ def area_figures(
     """One area's published counts (as in the area aggregates) and its SDG indicators."""
     q = q or ReportQuery()
     code, level = area["code"], area["level"]
-    unit = aggregate.tally_units(conn, reports.c[f"area_{level}"], q).get(code)
+    # By the public placement, as every other count: a sensitive report's exact area is not
+    # the area of its public cell.
+    unit = aggregate.tally_units(conn, q.placement.area(level), q).get(code)
     summary = aggregate.summarise(unit or aggregate.Unit(code), threshold=threshold)
     table = indicators.area_indicators(conn, q, level=level, threshold=threshold, code=code)
     return {

@@ -202,3 +202,26 @@ def test_duplicate_of_a_sensitive_report_is_not_published(client, keys):
     assert _public(client, copy["id"])["properties"]["duplicate_of"] is None
     seen = client.get(url, headers=keys["moderator"]).json()
     assert seen["properties"]["duplicate_of"] == original["id"]
+
+
+def test_status_pages_count_a_sensitive_report_in_its_public_area(client, keys, ghana_regions):
+    """A reporter's status page shows the figures of their report's areas: a sensitive report
+    nearby counts there where the area aggregates count it, never in the area of its exact
+    point (subtracting one from the other would tell that area)."""
+    (lon_a, lat_a), (lon_c, lat_c) = _straddling_points()
+    kw = {"kind": "hotspot", "sensitive": True, "observed_at": OBSERVED}
+    _post(client, keys["volunteer"], lon=lon_a, lat=lat_a, **kw)
+    _post(client, keys["volunteer"], lon=lon_c, lat=lat_c, **kw)
+    public = client.get("/api/v1/aggregates/areas", params={"level": 1}).json()
+    by_code = {f["properties"]["code"]: f["properties"] for f in public["features"]}
+    # Probes of the attacker's own, deep inside Greater Accra and Central, with receipts.
+    for lon, lat in ((-0.19, 5.60), (-1.25, 5.10)):
+        probe = _post(client, None, lon=lon, lat=lat, kind="service")
+        status = client.get(
+            f"/api/v1/reports/{probe['id']}/status", params={"receipt": probe["receipt"]}
+        ).json()
+        for area in status["areas"]:
+            if area["level"] != 1:
+                continue
+            want = by_code[area["code"]]["hotspots"]
+            assert area["hotspots"] == want, (area["code"], area["hotspots"], want)
