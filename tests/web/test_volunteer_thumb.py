@@ -90,7 +90,7 @@ def test_send_stays_within_reach_while_scrolling(sized: Any) -> None:
 
 def test_my_location_at_zoom_15_keeps_the_pin_inside_the_map(sized: Any) -> None:
     """A returning volunteer opens at zoom 15 on the last place, kilometres from where they are
-    now; the pin of the new fix is in the map's box, inside its accuracy circle."""
+    now; the pin of the new fix is in the map's box, inside the box of its accuracy circle."""
     visit = sized(390, 844)
     page, context = visit.page, visit.context
     lon, lat = ACCRA
@@ -105,7 +105,9 @@ def test_my_location_at_zoom_15_keeps_the_pin_inside_the_map(sized: Any) -> None
     centre = (pin["x"] + pin["width"] / 2, pin["y"] + pin["height"])  # the pin's tip
     assert frame["x"] <= centre[0] <= frame["x"] + frame["width"], (pin, frame)
     assert frame["y"] <= centre[1] <= frame["y"] + frame["height"], (pin, frame)
-    assert page.locator("#pin-map path.leaflet-interactive, #pin-map path").count() >= 1
+    ring = page.locator("#pin-map .leaflet-overlay-pane path").bounding_box()
+    assert ring["x"] <= centre[0] <= ring["x"] + ring["width"], (pin, ring)
+    assert ring["y"] <= centre[1] <= ring["y"] + ring["height"], (pin, ring)
     assert visit.console.errors == []
 
 
@@ -180,4 +182,26 @@ def test_the_offline_outbox_is_one_line(sized: Any) -> None:
     visit.screenshot("report-offline-line", full_page=False)
     context.set_offline(False)
     page.wait_for_selector("#outbox-count[data-count='0']", state="attached")
+    assert visit.console.errors == []
+
+
+def test_a_visit_at_a_zoomed_out_pin_asks_first_and_checking_the_pin_is_enough(
+    sized: Any,
+) -> None:
+    visit = sized(390, 844)
+    page = visit.page
+    _open(visit)
+    box = page.locator("#pin-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.click("#looked-here")
+    page.locator("#effort-check-pin").wait_for()
+    assert page.evaluate("CivicMap.outbox.counts().effort") == 0, "counted without asking"
+    # Looking at the pin close up is the check: the visit, and a report, go without asking.
+    page.click("#effort-check-pin")
+    page.click("#looked-here")
+    page.locator("#effort-status .notice.ok").wait_for()
+    page.select_option("#kind", "hotspot")
+    page.click("#send")
+    page.locator("#result .notice.ok").wait_for()
+    assert page.locator("#send-as-placed").count() == 0
     assert visit.console.errors == []

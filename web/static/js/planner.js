@@ -209,9 +209,14 @@
     tellViewers();
   }
 
+  var toldView = null;
+
+  /** Tell the viewers of a new view or new report filters; other settings are not theirs. */
   function tellViewers() {
     if (!viewers.length) return;
-    var ctx = context();
+    var ctx = context(), seen = ctx.bbox + " " + JSON.stringify(ctx.filters);
+    if (seen === toldView) return;
+    toldView = seen;
     viewers.forEach(function (fn) { fn(ctx); });
   }
 
@@ -301,12 +306,21 @@
       if (st.status === "loading") (spec.analysis ? computing : loading).push(k);
       if (st.status === "error") problems.push(spec.title + ": " + st.note);
     });
-    var box = page.status;
-    box.textContent = "";
     var titles = function (keys) { return keys.map(function (k) { return page.specs[k].title.toLowerCase(); }).join(", "); };
-    if (loading.length) box.appendChild(document.createTextNode("Loading " + titles(loading) + "… "));
-    if (computing.length) box.appendChild(progress(computing, titles(computing)));
-    if (problems.length) box.appendChild(document.createTextNode(problems.join(" ")));
+    var text = [loading.length ? "Loading " + titles(loading) + "…" : ""].concat(problems).filter(Boolean).join(" ");
+    if (!page.statusText) {
+      page.statusText = page.status.appendChild(u.el("span", {}));
+    }
+    page.statusText.textContent = text;
+    // The progress line stays as it is while the same analyses run, so that a keyboard on its
+    // Cancel button keeps its place when other layers load.
+    var running = computing.join(" ");
+    if (running !== page.running) {
+      if (page.progress) page.status.removeChild(page.progress);
+      page.progress = computing.length ? page.status.insertBefore(progress(computing, titles(computing)), page.statusText) : null;
+      page.running = running;
+    }
+    page.status.hidden = !text && !computing.length;
     tick(computing.length > 0);
   }
 

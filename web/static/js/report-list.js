@@ -17,8 +17,19 @@
     list.note = box.querySelector(".list-note");
     list.prev = box.querySelector("[data-page=prev]");
     list.next = box.querySelector("[data-page=next]");
-    list.prev.addEventListener("click", function () { list.pages.pop(); fetchPage(); });
-    list.next.addEventListener("click", function () { list.pages.push(list.nextUrl); fetchPage(); });
+    list.data = box.querySelector(".list-data");
+    // A page at a time: a second click while one loads does nothing.
+    list.prev.addEventListener("click", function () {
+      if (list.busy || list.pages.length <= 1) return;
+      list.pages.pop();
+      fetchPage();
+    });
+    list.next.addEventListener("click", function () {
+      if (list.busy || !list.nextUrl) return;
+      list.pages.push(list.nextUrl);
+      list.nextUrl = null;
+      fetchPage();
+    });
     [document.getElementById("show-list"), document.getElementById("skip-to-list")].forEach(function (b) {
       if (b) b.addEventListener("click", function (e) { e.preventDefault(); reveal(); });
     });
@@ -51,16 +62,21 @@
     var url = list.pages[list.pages.length - 1];
     if (list.abort) list.abort.abort();
     var abort = (list.abort = new AbortController());
+    list.busy = true;
+    list.prev.disabled = list.next.disabled = true;
     list.box.setAttribute("aria-busy", "true");
     list.note.textContent = "Loading the reports in view…";
     u.getJSON(url, { signal: abort.signal }).then(function (res) {
       if (abort.signal.aborted) return;
+      list.busy = false;
       list.box.removeAttribute("aria-busy");
-      if (!res.ok) { show([], null); list.note.textContent = "The list could not be loaded: " + u.problemText(res.body, res.status); return; }
+      if (!res.ok) { show([], null); list.prev.disabled = list.pages.length <= 1; list.note.textContent = "The list could not be loaded: " + u.problemText(res.body, res.status); return; }
       var next = (res.body.links || []).filter(function (l) { return l.rel === "next"; })[0];
       show(res.body.features || [], next ? next.href : null);
     }).catch(function (err) {
       if (err && err.name === "AbortError") return;
+      list.busy = false;
+      list.prev.disabled = list.pages.length <= 1;
       list.box.removeAttribute("aria-busy");
       list.note.textContent = "The list could not be loaded: no connection to the server.";
     });
@@ -68,6 +84,7 @@
 
   function show(features, nextUrl) {
     list.nextUrl = nextUrl;
+    list.data.href = list.pages[list.pages.length - 1];
     list.items.textContent = "";
     var first = (list.pages.length - 1) * PAGE;
     features.forEach(function (f) { list.items.appendChild(item(f)); });
@@ -90,7 +107,7 @@
     var items = Object.keys(a.items || {}).reduce(function (sum, k) { return sum + a.items[k]; }, 0);
     if (a.survey_length_m) what.push(u.number((100 * items) / a.survey_length_m, 1) + " items per 100 m");
     var about = [K.KIND_WORDS[p.kind].replace(/s$/, ""), (p.observed_at || "").slice(0, 10)];
-    return u.el("li", {}, u.el("button", { type: "button", class: "list-item", onclick: function () { open(f); } },
+    return u.el("li", { "data-id": f.id }, u.el("button", { type: "button", class: "list-item", onclick: function () { open(f); } },
       u.el("span", { class: "list-what", text: what.join(" · ") }),
       u.el("span", { class: "list-when", text: about.join(" · ") })));
   }

@@ -70,9 +70,28 @@
       say("bad", "Place the pin first (tap the map, use your location, or type the coordinates), then press again.");
       return;
     }
+    if (CivicMap.pin && CivicMap.pin.needsCheck()) { askToCheckPin(); return; }
     var now = new Date().toISOString(), kind = form.kind.value, campaign = form.campaign.value;
     queue(visit({ type: "Point", coordinates: at }, kind, campaign, now, now));
     say("ok", "Recorded: you looked here for " + what(kind, campaign) + " at " + clock(now) + " and found nothing." + kept());
+  }
+
+  /** The pin was put on a zoomed-out map: a visit there would count the wrong place. */
+  function askToCheckPin() {
+    var box = document.getElementById("effort-status");
+    box.textContent = "";
+    box.appendChild(u.el("div", { class: "notice wait" },
+      u.el("p", { text: "Your pin was put on the map while it was zoomed out, so it may be far from where you looked." }),
+      u.el("div", { class: "actions" },
+        u.el("button", { type: "button", id: "effort-check-pin", text: "Check the pin", onclick: function () {
+          say("", "");
+          CivicMap.pin.showPin();
+        } }),
+        u.el("button", { type: "button", class: "primary", text: "Count it as placed", onclick: function () {
+          CivicMap.pin.confirm();
+          lookedHere();
+        } }))));
+    document.getElementById("effort-check-pin").focus();
   }
 
   /** A Point visit beside a report (the report's place, kind, campaign and time); false when a

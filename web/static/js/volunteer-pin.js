@@ -94,8 +94,10 @@
   /** Whether the pin was placed on a zoomed-out map and not checked since. */
   function needsCheck() { return !checked && form.lat.value !== ""; }
 
-  /** Zoom to the pin so it can be checked. */
+  /** Zoom to the pin so it can be checked: seen close up, it counts as checked (it can still
+   * be dragged). */
   function showPin() {
+    checked = true;
     if (map && marker) map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16), { animate: false });
     document.getElementById("pin-map").scrollIntoView({ block: "center" });
   }
