@@ -141,34 +141,34 @@ def build_planner_map(
 
 
 def palettes() -> dict[str, Any]:
-    """The map's colour language, one meaning per hue, every palette colour-blind safe
-    (ColorBrewer's flags for its schemes; Okabe and Ito's set for the categories):
+    """The map's colours. Within each scheme every class stays apart under simulated
+    colour-blindness (tests/web/test_palettes.py; ColorBrewer's schemes are also flagged
+    colour-blind safe by ColorBrewer). Across the report layers drawn together (hexagons,
+    areas, service points, hotspots, litter, observer effort) no colour has two meanings:
 
-    - how many reports: purples (hexagons, grouped reports, reports per visit of observers);
+    - how many reports: purples (hexagons and areas by reports);
     - satisfaction: BrBG, diverging from brown (dissatisfied) to blue-green (satisfied);
-    - a service point's status: bluish green, yellow and black (Okabe-Ito), which no scale
-      uses, so a status never reads as a satisfaction or a count;
-    - hotspot severity in oranges to red, litter in pinks, people beyond reach in reds, and
-      Gi* from deep red (hot) to deep blue (cold), each a layer of its own.
+    - a service point's status: green, yellow and black, which no scale uses;
+    - hotspot severity in oranges to red, litter in pinks;
+    - observer effort: pale yellow where people looked and found nothing, blues by reports per
+      visit where they found some (the palest left out), the darkest blue for the outline of
+      reports with no recorded visit;
+    - grouped reports in a neutral dark grey, explained in the legend.
 
-    Observer effort: Okabe-Ito's sky blue for hexagons looked at where nothing was found,
-    purples by reports per visit where something was (the palest left out, since it vanishes
-    over the map), and the darkest purple for the outline of reports with no recorded visit."""
-    purples = color_brewer("Purples", 6)
+    The analyses (people beyond reach in reds, Gi* from deep red to deep blue) each have a
+    scheme of their own, and may share hues with a report layer drawn beneath them."""
+    blues = color_brewer("Blues", 6)
     return {
-        "count": purples[1:],
+        "count": color_brewer("Purples", 6)[1:],
         "share": color_brewer("BrBG", 5),
         "satisfaction": color_brewer("BrBG", 4),
-        "status": {"operational": "#009e73", "partly": "#f0e442", "closed": "#000000"},
+        "status": {"operational": "#4daf4a", "partly": "#f0e442", "closed": "#000000"},
         "status_unknown": "#d9d9d9",
+        "cluster": "#525252",
         "litter": color_brewer("PuRd", 5),
         "severity": color_brewer("OrRd", 5),
         "demand": color_brewer("Reds", 5),
         "gistar": color_brewer("RdBu", 7),
         "suppressed": "#9e9e9e",
-        "effort": {
-            "empty": "#56b4e9",
-            "found": purples[2:],
-            "unvisited": purples[-1],
-        },
+        "effort": {"empty": "#ffff99", "found": blues[2:], "unvisited": blues[-1]},
     }

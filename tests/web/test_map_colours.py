@@ -4,11 +4,13 @@ zoom, and no colour that means two things in the legends of one screen."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import mapclassify
 import numpy as np
 import pytest
+from colorspacious import cspace_convert
 
 from tests.web.conftest import Visit
 from tests.web.test_browser import _toggle_overlay, _wait_layer
@@ -60,7 +62,7 @@ def test_service_points_are_coloured_by_status_at_every_zoom(desktop: Visit) -> 
     paint = page.evaluate(
         "getComputedStyle(document.querySelector('.cm-bubble span')).backgroundImage"
     )
-    assert "conic-gradient" in paint and "rgb(0, 158, 115)" in paint, paint
+    assert "conic-gradient" in paint and "rgb(77, 175, 74)" in paint, paint
     legend = page.locator(".legend-section", has_text="status of service points").inner_text()
     assert "working" in legend and "closed" in legend
     # Zoomed in: each report a dot in its status colour.
@@ -69,40 +71,75 @@ def test_service_points_are_coloured_by_status_at_every_zoom(desktop: Visit) -> 
     page.wait_for_function(f"CivicMap.planner.timings.drawn.service > {before}")
     page.locator(".cm-dot span").first.wait_for()
     dot = page.evaluate("getComputedStyle(document.querySelector('.cm-dot span')).backgroundColor")
-    assert dot == "rgb(0, 158, 115)"
-    # By satisfaction instead: no status pie, and the satisfaction palette.
+    assert dot == "rgb(77, 175, 74)"
+    # By satisfaction instead: the seeded reports' "satisfied" (3 of 4) in BrBG's blue-green.
+    before = page.evaluate(DRAWN, "service")
     page.select_option("#f-colour", "satisfaction")
     page.click("#filters button[type=submit]")
-    page.wait_for_function("document.querySelector('.legend').innerText.includes('satisfied')")
+    page.wait_for_function(f"CivicMap.planner.timings.drawn.service > {before}")
+    dot = page.evaluate("getComputedStyle(document.querySelector('.cm-dot span')).backgroundColor")
+    assert dot == "rgb(128, 205, 193)"
     assert desktop.console.errors == []
 
 
+LEGEND_ROWS = """() => [...document.querySelectorAll('.legend-section')].map(s => ({
+  title: s.querySelector('h3').textContent,
+  rows: [...s.querySelectorAll('li')].map(li => ({
+    colour: getComputedStyle(li.querySelector('.swatch')).backgroundColor,
+    border: getComputedStyle(li.querySelector('.swatch')).borderTopColor,
+    outline: li.querySelector('.swatch').style.background === 'transparent',
+    label: li.textContent.trim()}))}))"""
+
+
+def _seen(css: str) -> np.ndarray:
+    rgb = [int(x) for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+    return cspace_convert(np.array(rgb) / 255, "sRGB1", "CAM02-UCS")
+
+
+def _clashes(sections: list[dict]) -> list[str]:
+    """Pairs of legend rows of different layers whose colours look alike (CAM02-UCS ΔE under
+    3: the same colour to the eye), beyond the greys and white that every layer shares and the
+    rows that say the same thing in two legends."""
+    rows = [
+        (section["title"], row["label"], row["border"] if row["outline"] else row["colour"])
+        for section in sections
+        for row in section["rows"]
+    ]
+    found = []
+    for (t1, l1, c1), (t2, l2, c2) in itertools.combinations(rows, 2):
+        if t1 == t2 or l1 == l2 or c1 in SHARED or c2 in SHARED:
+            continue
+        gap = float(np.linalg.norm(_seen(c1) - _seen(c2)))
+        if gap < 3:
+            found.append(f"'{l1}' ({t1}) and '{l2}' ({t2}): {c1} and {c2}, ΔE {gap:.1f}")
+    return found
+
+
 def test_no_colour_means_two_things_in_one_view(desktop: Visit) -> None:
+    """Every report layer on at once, with the areas by satisfaction and observer effort,
+    zoomed out (hexagons and bubbles) and zoomed in (dots and groups)."""
     page = desktop.page
     desktop.open("/map")
     page.select_option("#f-indicator", "satisfied_share")
     page.click("#filters button[type=submit]")
-    for label in ("Areas: chosen indicator", "Hotspot reports", "Litter surveys"):
+    for label in (
+        "Areas: chosen indicator",
+        "Hotspot reports",
+        "Litter surveys",
+        "Observer effort: where people looked",
+    ):
         _toggle_overlay(desktop, label)
-    for key in ("hexes", "areas", "service", "hotspot", "litter"):
+    keys = ("hexes", "areas", "service", "hotspot", "litter", "effort")
+    for key in keys:
         _wait_layer(desktop, key)
-    sections = page.evaluate("""() => [...document.querySelectorAll('.legend-section')].map(s => ({
-        title: s.querySelector('h3').textContent,
-        rows: [...s.querySelectorAll('li')].map(li => ({
-          colour: getComputedStyle(li.querySelector('.swatch')).backgroundColor,
-          label: li.textContent.trim()}))}))""")
-    assert len(sections) >= 5, sections
-    meaning: dict[str, tuple[str, str]] = {}
-    for section in sections:
-        for row in section["rows"]:
-            colour = row["colour"]
-            if colour in SHARED or colour not in meaning:
-                meaning.setdefault(colour, (section["title"], row["label"]))
-                continue
-            title, label = meaning[colour]
-            assert title == section["title"], (
-                f"{colour} means '{label}' in '{title}' and '{row['label']}' in"
-                f" '{section['title']}'"
-            )
+    sections = page.evaluate(LEGEND_ROWS)
+    assert len(sections) >= 6, [s["title"] for s in sections]
+    assert _clashes(sections) == []
     desktop.screenshot("map-colours")
+    before = page.evaluate(DRAWN, "service")
+    page.evaluate("CivicMap.planner.map().setView([5.6008, -0.1954], 13, {animate: false})")
+    page.wait_for_function(f"CivicMap.planner.timings.drawn.service > {before}")
+    for key in keys:
+        _wait_layer(desktop, key)
+    assert _clashes(page.evaluate(LEGEND_ROWS)) == []
     assert desktop.console.errors == []

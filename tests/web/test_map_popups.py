@@ -150,7 +150,7 @@ def test_legend_classes_never_overlap_and_a_narrow_range_is_one_class(desktop: V
     ]  # fmt: skip
 
 
-def test_grouped_reports_are_in_the_purples_of_counts_and_in_the_legend(desktop: Visit) -> None:
+def test_grouped_reports_are_in_a_neutral_grey_and_in_the_legend(desktop: Visit) -> None:
     page = desktop.page
     desktop.open("/map")
     _wait_layer(desktop, "service")
@@ -162,8 +162,7 @@ def test_grouped_reports_are_in_the_purples_of_counts_and_in_the_legend(desktop:
     colour = page.evaluate(
         "getComputedStyle(document.querySelector('.marker-cluster div')).backgroundColor"
     )
-    # Not the library's green (110, 204, 57) or yellow (240, 194, 12): the purples of counts.
-    purples = ("rgba(158, 154, 200", "rgba(117, 107, 177", "rgba(84, 39, 143")
-    assert colour.startswith(purples), colour
+    # Not the library's green (110, 204, 57) or yellow (240, 194, 12): a neutral grey.
+    assert colour.startswith("rgba(82, 82, 82"), colour
     legend = page.locator(".legend-section", has_text="reports close together").inner_text()
     assert "the number says how many" in legend

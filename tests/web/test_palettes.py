@@ -65,7 +65,9 @@ def test_every_category_differs_from_every_other(name: str) -> None:
 
 
 def test_satisfaction_and_status_share_no_colour() -> None:
-    """A satisfied hexagon never looks like a working service point beside it."""
+    """A hexagon coloured by satisfaction never looks like a service point's status beside it.
+    The closest pair, BrBG's pale brown and the yellow of "partly working", differ by 9 under
+    tritanomaly: near the limit, but drawn as a fill and as a dot."""
     status = [*PALETTES["status"].values()]
     low, a, b, vision = _closest(list(itertools.product(PALETTES["share"], status)))
     assert low >= 8, f"{a} (satisfaction) and {b} (status) differ by {low:.1f} under {vision}"

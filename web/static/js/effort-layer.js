@@ -46,7 +46,7 @@
   function style(p, cls, scale, ctx) {
     var colours = ctx.config.palettes.effort;
     if (cls === "empty") {
-      return { className: "cm-effort cm-effort-empty", color: colours.empty, weight: 1.2, fillColor: colours.empty, fillOpacity: 0.55 };
+      return { className: "cm-effort cm-effort-empty", color: "#8f8f00", weight: 1.2, fillColor: colours.empty, fillOpacity: 0.55 };
     }
     if (cls === "unvisited") {
       return { className: "cm-effort cm-effort-unvisited", color: colours.unvisited, weight: 2, opacity: 0.9, fill: false };

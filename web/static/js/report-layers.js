@@ -72,10 +72,10 @@
   /** A bubble's paint by status: a pie of the shares of working, partly working and closed,
    * and of the reports that give no status. */
   function statusPie(p, count, ctx) {
-    var colours = ctx.config.palettes.status, total = count || 0, stops = [], from = 0;
+    var colours = ctx.config.palettes.status, total = Number(count) || 0, stops = [], from = 0;
     if (!total) return ctx.config.palettes.suppressed;
     STATUSES.forEach(function (s) {
-      var n = p["status_" + s] || 0;
+      var n = Number(p["status_" + s]) || 0;
       if (!n) return;
       var to = from + (100 * n) / total;
       stops.push(colours[s] + " " + from.toFixed(1) + "% " + to.toFixed(1) + "%");
@@ -186,7 +186,7 @@
     var notes = [filterNote(ctx)];
     if (more) notes.unshift("Showing the first " + POINT_LIMIT.toLocaleString() + " reports in view; zoom in to see all.");
     var rows = pointLegendRows(kind, ctx).concat([
-      { colour: ctx.config.palettes.count[2], extra: "cluster", label: "reports close together: the number says how many" },
+      { colour: ctx.config.palettes.cluster, extra: "cluster", label: "reports close together: the number says how many" },
     ]);
     return { layer: cluster, count: body.features.length, legend: legend(KIND_WORDS[kind], rows, notes, this.lastUrl),
       note: more ? "more reports than shown; zoom in" : null };
