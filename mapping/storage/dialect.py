@@ -216,6 +216,22 @@ def copy_ignoring_conflicts(
     return [tuple(row) for row in moved]
 
 
+def upsert(  # type: ignore[no-untyped-def]
+    bind: Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    index: Sequence[str],
+    update: Mapping[str, Any],
+):
+    """INSERT `values`, or where a row with the same `index` columns exists, set `update`."""
+    if is_sqlite(bind):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    return insert(table).values(**values).on_conflict_do_update(index_elements=index, set_=update)
+
+
 def upsert_increment(bind: Connection, table: sa.Table, **key: Any):  # type: ignore[no-untyped-def]
     """INSERT a counter row at 1, or add 1 to the existing one; RETURNING the new count."""
     if is_sqlite(bind):
