@@ -7,6 +7,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 import mapping
 from api import background, errors, openapi
+from api.caching import CachingMiddleware
 from api.limits import BodyLimitMiddleware
 from api.routes import api_router, root_router
 from api.turns import ShortWriterMiddleware
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.area_index = AreaIndexCache(app.state.engine)
     # Maps fetch GeoJSON of hexagons and areas: it compresses about six times.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Outside the compression, so that a 304 goes out as it is made.
+    app.add_middleware(CachingMiddleware, engine=app.state.engine, settings=settings)
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,

@@ -163,7 +163,7 @@ def load_rows(
     done = 0
     for rows in chunks:
         if postgres:
-            _copy(engine, rows)
+            copy_chunk(engine, rows)
         else:
             insert_chunk(engine, rows)
         done += len(rows)
@@ -186,7 +186,9 @@ def load_rows(
 _JSON_COLUMNS = ("attributes", "quality")
 
 
-def _copy(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+def copy_chunk(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL, one transaction: COPY ... FROM STDIN (text) of `rows` into reports, the
+    point as EWKT and JSON columns as JSON text."""
     if not rows:
         return
     columns = list(rows[0])

@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     photo_cache_seconds: int = Field(
         600, ge=0, description="How long caches may keep a public photo (Cache-Control max-age)."
     )
+    cache_max_age_s: int = Field(
+        0,
+        ge=0,
+        description="How long caches may keep a public map or aggregate answer without asking "
+        "again (0: they ask each time, and get 304 while the data is unchanged).",
+    )
     effort_h3_resolution: int = Field(
         12, ge=7, le=15, description="H3 resolution at which observer effort tracks are stored."
     )

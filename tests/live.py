@@ -71,8 +71,9 @@ class ServerFactory:
     env: dict[str, str] = field(default_factory=dict)
     started: list[Server] = field(default_factory=list)
 
-    def start(self) -> Server:
-        """Start `civicmap serve` on a free port and wait until /readyz answers 200."""
+    def start(self, *options: str) -> Server:
+        """Start `civicmap serve` (with `options`, such as `--workers 2`) on a free port and
+        wait until /readyz answers 200."""
         port = free_port()
         log = self.workdir / f"server-{len(self.started)}-{port}.log"
         env = {
@@ -85,7 +86,7 @@ class ServerFactory:
         }
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [str(CIVICMAP), "serve", "--host", HOST, "--port", str(port)],
+                [str(CIVICMAP), "serve", "--host", HOST, "--port", str(port), *options],
                 env=env,
                 cwd=self.workdir,  # no stray `.env` from the working directory
                 stdin=subprocess.DEVNULL,

@@ -49,6 +49,8 @@ from mapping.storage.turns import turns
 # still writes hundreds of rows per commit.
 WRITE_STEP = 100
 WRITE_BUDGET_S = 0.15
+# New rows checked for possible duplicates at once on PostgreSQL (see _write_in_turns).
+FLAG_STEP = 500
 
 
 @dataclass(slots=True)
@@ -233,15 +235,22 @@ def _write_in_turns(
 ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, tuple[uuid.UUID, str]]]:
     """Store `rows` (index in the batch, row), WRITE_STEP at a time, committing whenever a
     transaction has written for WRITE_BUDGET_S: the client ids stored now with their seq, and
-    the earlier reports of the other client ids."""
+    the earlier reports of the other client ids.
+
+    The duplicate check runs after each step on SQLite, inside the time the budget measures
+    (it holds the write lock). On PostgreSQL, which has no such lock, it runs once for up to
+    FLAG_STEP new rows and at the end of each transaction, so that a few queries do the work of
+    many; every row is still checked in the transaction that stores it."""
     inserted: dict[uuid.UUID, int] = {}
     earlier: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    flag_step = 1 if dialect.is_sqlite(engine) else FLAG_STEP
     done = 0
     while done < len(rows):
         if done and dialect.is_sqlite(engine):
             turns(engine).let_short_writers_go()
         with engine.begin() as conn:
             started = time.monotonic()
+            unflagged: list[int] = []
             while done < len(rows):
                 step = [row for _, row in rows[done : done + WRITE_STEP]]
                 done += len(step)
@@ -249,12 +258,16 @@ def _write_in_turns(
                 stored_now = store.insert_rows(conn, step)
                 others = [row["client_id"] for row in step if row["client_id"] not in stored_now]
                 earlier |= store.ids_by_client_id(conn, others)
-                flag_after_insert(conn, list(stored_now.values()), limits)
+                unflagged += stored_now.values()
+                if len(unflagged) >= flag_step:
+                    flag_after_insert(conn, unflagged, limits)
+                    unflagged = []
                 new_rows = [row for row in step if row["client_id"] in stored_now]
                 webhooks.enqueue_reports(conn, new_rows, now=now)
                 inserted |= stored_now
                 if time.monotonic() - started >= WRITE_BUDGET_S:
                     break
+            flag_after_insert(conn, unflagged, limits)
     return inserted, earlier
 
 

@@ -7,10 +7,11 @@ import functools
 import importlib
 import importlib.util
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.engine import Connection, Engine
@@ -160,6 +161,75 @@ def insert_ignoring_conflicts(bind: Connection, table: sa.Table, index_column: s
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     return insert(table).on_conflict_do_nothing(index_elements=[index_column])
+
+
+def copy_ignoring_conflicts(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    index_column: str,
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: what `insert_ignoring_conflicts` does, for many rows at the cost of a COPY;
+    the `returning` columns of the rows stored.
+
+    The rows are COPYed (text) into a temporary table of this session, then moved into `table`
+    by one INSERT ... SELECT ... ON CONFLICT (index_column) DO NOTHING, so that a row whose key a
+    concurrent writer committed meanwhile is skipped like any known one, without a failed COPY
+    to undo. The values are what SQLAlchemy would bind: JSON columns are encoded here, and a
+    geometry is its EWKT, which PostGIS reads as the column's text form.
+    """
+    import psycopg
+
+    columns = list(rows[0])
+    encoded = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, sa.JSON)]
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    staging = quote(f"copy_{table.name}")
+    # Made once per session, empty at the end of every transaction; no constraint, no index.
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+        f"SELECT {', '.join(quote(c.name) for c in table.c)} FROM {quote(table.name)} "
+        "WITH NO DATA"
+    )
+    statement = f"COPY {staging} ({names}) FROM STDIN"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                values = [row[c] for c in columns]
+                for i in encoded:
+                    values[i] = orjson.dumps(values[i]).decode()
+                copy.write_row(values)
+    except psycopg.Error as exc:
+        # Raised as SQLAlchemy raises a statement's error, through the engine's `handle_error`
+        # hooks (a deadlock is the same Busy as anywhere else).
+        conn._handle_dbapi_exception(exc, statement, None, cursor, None)
+    finally:
+        cursor.close()
+    moved = conn.exec_driver_sql(
+        f"WITH moved AS (DELETE FROM {staging} RETURNING {names}) "
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM moved "
+        f"ON CONFLICT ({quote(index_column)}) DO NOTHING "
+        f"RETURNING {', '.join(quote(c) for c in returning)}"
+    )
+    return [tuple(row) for row in moved]
+
+
+def upsert(  # type: ignore[no-untyped-def]
+    bind: Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    index: Sequence[str],
+    update: Mapping[str, Any],
+):
+    """INSERT `values`, or where a row with the same `index` columns exists, set `update`."""
+    if is_sqlite(bind):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    return insert(table).values(**values).on_conflict_do_update(index_elements=index, set_=update)
 
 
 def upsert_increment(bind: Connection, table: sa.Table, **key: Any):  # type: ignore[no-untyped-def]

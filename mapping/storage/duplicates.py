@@ -21,6 +21,8 @@ from mapping.storage.reports import add_flag
 from mapping.storage.tables import reports
 
 _CHUNK = 500
+# Made once: an alias of the reports table builds its columns anew, a cost paid per query.
+_NEW, _OLD = reports.alias("new"), reports.alias("old")
 
 
 def flag_possible_duplicates(
@@ -33,7 +35,7 @@ def flag_possible_duplicates(
     sensitive earlier report: a probe sent near a sensitive report must learn nothing of where
     it is. (Moderators see sensitive reports' exact points and can judge those pairs.)
     """
-    new, old = reports.alias("new"), reports.alias("old")
+    new, old = _NEW, _OLD
     flagged: list[int] = []
     for start in range(0, len(seqs), _CHUNK):
         chunk = list(seqs[start : start + _CHUNK])

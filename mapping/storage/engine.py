@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from mapping.storage import versions
 from mapping.storage.dialect import SPATIALITE, sqlite_connect_hook
 
 
@@ -17,6 +18,8 @@ def make_engine(url: str, *, spatialite: str = SPATIALITE) -> Engine:
 
     SQLite goes through `pysqlite3`, since many Python builds cannot load extensions; the folder
     of the database file is created when missing. Nothing connects until the engine is used.
+    Its transactions move the data version when they change what answers are made of
+    (mapping.storage.versions).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -28,17 +31,20 @@ def make_engine(url: str, *, spatialite: str = SPATIALITE) -> Engine:
             parsed, module=sqlite3, connect_args={"check_same_thread": False, "timeout": 30}
         )
         sa.event.listen(engine, "connect", sqlite_connect_hook(spatialite))
+        versions.install(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         # JIT compiling pays off for long analytical queries, not for the short ones on every
         # submission, where it costs tens of milliseconds each.
-        return sa.create_engine(
+        engine = sa.create_engine(
             parsed,
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=10,
             connect_args={"options": "-c jit=off"},
         )
+        versions.install(engine)
+        return engine
     raise ValueError(
         f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
         "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"

@@ -8,6 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from mapping.storage import versions
+
 
 def _config() -> Config:
     config = Config()
@@ -19,6 +21,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database's schema to `revision` (the newest by default)."""
     config = _config()
     with engine.begin() as conn:
+        conn.execution_options(**{versions.UNTRACKED_OPTION: True})
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 

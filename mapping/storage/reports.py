@@ -122,12 +122,21 @@ def report_columns(placement: Placement = PUBLIC) -> list[sa.ColumnElement[Any]]
 
 
 def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
-    """Insert the rows whose client id is new; their client ids with the sequence they got."""
+    """Insert the rows whose client id is new; their client ids with the sequence they got.
+
+    On PostgreSQL several rows go in by COPY (`dialect.copy_ignoring_conflicts`), which
+    answers the sequences itself. Elsewhere, and for one row, a plain executemany (pipelined by
+    psycopg), then one look-up by the ids made for these rows: a stored row with one of them was
+    inserted now. (RETURNING would make SQLAlchemy send multi-row statements too long for
+    psycopg's statement cache, parsed anew each time.)
+    """
     if not rows:
         return {}
-    # A plain executemany (pipelined by psycopg), then one look-up by the ids made for these
-    # rows: a stored row with one of them was inserted now. RETURNING would make SQLAlchemy
-    # send multi-row statements too long for psycopg's statement cache, parsed anew each time.
+    if len(rows) > 1 and not dialect.is_sqlite(conn):
+        stored = dialect.copy_ignoring_conflicts(
+            conn, reports, rows, "client_id", returning=("client_id", "seq")
+        )
+        return {cid: seq for cid, seq in stored}
     conn.execute(dialect.insert_ignoring_conflicts(conn, reports, "client_id"), list(rows))
     ids = [row["id"] for row in rows]
     inserted: dict[uuid.UUID, int] = {}
