@@ -114,11 +114,13 @@ def test_a_litter_popup_gives_items_per_100_m_and_the_items_most_found(desktop: 
     before = page.evaluate(DRAWN, "litter")
     page.evaluate("CivicMap.planner.map().setView([5.58, -0.1985], 18, {animate: false})")
     page.wait_for_function(f"CivicMap.planner.timings.drawn.litter > {before}")
+    # Markers are titled in words: the category's label, not its code.
     page.evaluate(
         """() => {
           let marker = null;
           CivicMap.planner.map().eachLayer(l => {
-            if (!marker && l.getLatLng && l.options.title === "monitoring") marker = l;
+            const title = l.options.title || "";
+            if (!marker && l.getLatLng && title.startsWith("Monitoring survey")) marker = l;
           });
           marker.openPopup();
         }"""
