@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query, Request, Response
 from api.auth import PUBLIC
 from api.deps import AreasDep, EngineDep, SettingsDep
 from api.params import FiltersDep
-from api.responses import GeoJSONResponse, feature_collection
+from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
 from mapping.analysis import aggregate
+from mapping.analysis import cells as cells_of
 from mapping.disclosure import provenance
+from mapping.disclosure.publish import collection_metadata
 from mapping.storage import areas as area_store
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
@@ -51,6 +53,53 @@ def read_hexes(
         method=method,
         filters={**filters.applied, "resolution": resolution},
         sources=sources,
+    )
+
+
+@router.get(
+    "/cells",
+    response_class=FastJSONResponse,
+    summary="Report counts per H3 cell, without outlines: the map's compact hexagons",
+    openapi_extra=PUBLIC,
+)
+def read_cells(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    resolution: Annotated[int, Query(ge=0, le=15, description="H3 resolution, 0 to 15")],
+) -> Response:
+    """`cells` lists `[H3 cell id, reports]` for each hexagon that holds reports, as
+    `/aggregates/hexes` counts them; a client draws each outline from its id (h3-js
+    `cellToBoundary`). The `alternate` link is the same answer as GeoJSON, with every
+    indicator and the outlines."""
+    with engine.connect() as conn:
+        cells, method = cells_of.counts(
+            conn,
+            filters.query,
+            resolution=resolution,
+            public_resolution=settings.public_h3_resolution,
+            max_cells=settings.max_aggregate_cells,
+        )
+        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
+    geojson = request.url.replace(path=request.url.path.removesuffix("/cells") + "/hexes")
+    return FastJSONResponse(
+        {
+            "resolution": resolution,
+            "cells": cells,
+            "numberReturned": len(cells),
+            "links": [
+                {"rel": "self", "href": str(request.url), "type": "application/json"},
+                {"rel": "alternate", "href": str(geojson), "type": "application/geo+json"},
+            ],
+            "metadata": collection_metadata(
+                filters={**filters.applied, "resolution": resolution},
+                suppression_threshold=settings.suppression_threshold,
+                license=settings.data_license,
+                method=method,
+                sources=sources,
+            ),
+        }
     )
 
 

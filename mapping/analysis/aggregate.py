@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
+from mapping.analysis import cells as cells_of
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
 from mapping.storage import effort as effort_store
@@ -257,29 +258,12 @@ def hexes(
         "resolution-15 cell; counts exact, as the public reports show them; indicators null "
         f"below n = {threshold} (a precision rule), shares with a 95% Wilson interval."
     )
-    boxes = q.boxes
-    query = replace(q, boxes=widened(boxes, resolution) if boxes else ())
-    if resolution > public_resolution:
-        query = replace(query, include_sensitive=False)
-        method += (
-            f" Sensitive reports count only at resolutions up to {public_resolution}, "
-            "in their public cell."
-        )
-    else:
-        method += " A sensitive report counts in its public cell."
+    query, sensitive = cells_of.selection(q, resolution, public_resolution)
+    method += sensitive
     units = tally_units(conn, hexgrid.sql_parent(q.placement.h3_column, resolution), query)
     method += _tally_hex_effort(conn, units, q, resolution=resolution)
-    cells = list(units)
-    if boxes:
-        cells = [c for c in cells if _centre_in(c, boxes)]
-    if len(cells) > max_cells:
-        raise InvalidQuery(
-            f"The answer would hold {len(cells)} hexagons, more than {max_cells}; "
-            "narrow it with bbox or area, or ask for a coarser resolution.",
-            [{"loc": ["query", "resolution"], "msg": "too many hexagons for one answer"}],
-        )
+    cells = cells_of.in_view(units, q.boxes, max_cells)
     kinds = [q.kind] if q.kind else list(KINDS)
-    cells = sorted(cells)
     named: list[str | None] = [None] * len(cells)
     if places is not None and cells:
         lon, lat = hexgrid.centres(np.array(cells, dtype=np.uint64))
@@ -324,32 +308,6 @@ def _tally_hex_effort(
         " Effort: distinct observer visits whose track touched the hexagon; "
         "reports_per_visit divides its reports by them."
     )
-
-
-def widened(
-    boxes: Sequence[tuple[float, float, float, float]], resolution: int
-) -> list[tuple[float, float, float, float]]:
-    """Boxes grown by more than the distance from any point to its hexagon's centre, so that
-    they select every report of each hexagon whose centre lies in the box."""
-    margin = 3 * hexgrid.edge_length_km(resolution) / 111.0
-    grown = []
-    for x0, y0, x1, y1 in boxes:
-        lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
-        lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
-        grown.append(
-            (
-                max(x0 - lon_margin, -180),
-                max(y0 - margin, -90),
-                min(x1 + lon_margin, 180),
-                min(y1 + margin, 90),
-            )
-        )
-    return grown
-
-
-def _centre_in(cell: int, boxes: Iterable[tuple[float, float, float, float]]) -> bool:
-    lon, lat = hexgrid.centre(cell)
-    return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
 
 
 def areas(

@@ -26,7 +26,7 @@ import shapely.geometry
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
-from mapping.analysis import aggregate
+from mapping.analysis import aggregate, cells
 from mapping.disclosure.publish import View, area_feature, report_feature, rfc3339
 from mapping.errors import NotFound
 from mapping.standards import ogc_crs, ogc_filter_sql, ogc_predicates, ogc_window
@@ -229,7 +229,7 @@ def _compute(
     # centre lies within a box grown by more than a hexagon's radius (each counted whole, so
     # its numbers are the same whatever box selects it), and the outlines tested here.
     resolution = collection.resolution or 0
-    grown = aggregate.widened(q.boxes, resolution) if q.boxes else ()
+    grown = cells.widened(q.boxes, resolution) if q.boxes else ()
     query = replace(_report_query(q), after=None, boxes=grown)
     features, _ = aggregate.hexes(
         conn,
