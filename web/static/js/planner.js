@@ -30,16 +30,24 @@
     map.on("overlayadd", function (e) { load(keyOf(e.layer)); });
     map.on("overlayremove", function (e) { unload(keyOf(e.layer)); });
     // A popup's own pan (Leaflet's autoPan, to show it whole) is not a new view: reloading the
-    // layers for it would close the popup a moment after it opened.
-    var popupPan = false;
-    map.on("autopanstart", function () { popupPan = true; });
+    // layers for it would close the popup a moment after it opened. Each autopanstart ends in
+    // one moveend (a popup that grows pans again, and stops its first pan, which ends it too);
+    // the layers reload only when some move since the last reload was not a popup's.
+    var popupPans = 0, viewMoved = false;
+    map.on("autopanstart", function () { popupPans += 1; });
     // What a popup is about stays marked while it is open.
     map.on("popupopen", function (e) { highlight(e.popup._source, true); });
     map.on("popupclose", function (e) { highlight(e.popup._source, false); });
-    map.on("moveend", u.debounce(function () {
-      if (popupPan) { popupPan = false; return; }
+    var reloadSoon = u.debounce(function () {
+      if (!viewMoved) return;
+      viewMoved = false;
       reloadFollowingView();
-    }, 250));
+    }, 250);
+    map.on("moveend", function () {
+      if (popupPans > 0) popupPans -= 1;
+      else viewMoved = true;
+      reloadSoon();
+    });
     window.addEventListener("online", reloadAll);
     reloadAll();
   }
