@@ -173,7 +173,10 @@ def visit(browser: Any, base: str) -> Visit:
     sizes = [(r.url, r.sizes()) for r in finished]
     context.close()
     wire = [(u, s["responseBodySize"] + s["responseHeadersSize"]) for u, s in sizes]
-    layer = [(u, n) for u, n in wire if "/aggregates/cells?" in u or "/aggregates/hexes?" in u]
+    # The hexagon layer's request: the compact cells, or the GeoJSON hexagons of no one kind
+    # (the service bubbles ask for hexagons of kind=service).
+    layer = [(u, n) for u, n in wire if "/aggregates/cells?" in u]
+    layer += [(u, n) for u, n in wire if "/aggregates/hexes?" in u and "kind=" not in u]
     hexes_url, hexes_bytes = layer[0]
     geojson = httpx.get(hexes_url.replace("/aggregates/cells?", "/aggregates/hexes?"), timeout=600)
     return Visit(

@@ -176,7 +176,11 @@ def test_effort_layer_tells_nothing_found_from_nobody_looked(desktop: Visit, eff
         "box => Object.fromEntries([...box.querySelectorAll('tr')]"
         ".map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent]))"
     )
+    h3_cell = cells.pop("H3 cell")
     assert cells == {"Reports": "0", "Visits": "5", "Reports per visit": "0"}
+    # Titled by its place, in words; its H3 id is only a row.
+    title = popup.locator("h3").inner_text()
+    assert h3_cell not in title and "Hexagon" not in title, title
     _popup_shown(desktop)
     desktop.screenshot("map-effort-popup", full_page=False)
     assert desktop.console.errors == []

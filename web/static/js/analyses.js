@@ -181,7 +181,8 @@
         onEachFeature: function (f, l) {
           l.bindPopup(function () {
             var p = f.properties;
-            return popup("Hexagon " + (p.h3 || ""), [["Class", p["class"]], ["Gi* z-score", u.number(p.z, 2)], ["p-value", u.number(p.p, 4)]]);
+            // Titled by what the test found, in words; the H3 id is for those who need it.
+            return popup(cap(gistarLabel(p["class"] || "none")), [["Gi* z-score", u.number(p.z, 2)], ["p-value", u.number(p.p, 4)], ["H3 cell", p.h3 || ""]]);
           });
         },
       });
@@ -191,6 +192,8 @@
       return { layer: layer, count: body.features.length, legend: legend("Hotspot analysis (Gi*)", rows, notes, this.lastUrl) };
     },
   };
+
+  function cap(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
 
   function gistarLabel(c) {
     if (c === "none") return "not significant";

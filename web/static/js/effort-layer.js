@@ -65,8 +65,10 @@
       ["Reports", p.reports === null ? "not shown (suppressed)" : u.number(p.reports)],
       ["Visits", p.effort_suppressed ? "fewer than " + t + ", not shown" : u.number(p.effort)],
       p.effort || p.effort_suppressed ? ["Reports per visit", hasRatio(p) ? u.number(p.reports_per_visit, 2) : "not published"] : null,
+      ["H3 cell", p.h3],
     ];
-    return popup("Hexagon " + p.h3, rows, u.el("p", { class: "effort-verdict", text: VERDICTS[cls] }));
+    // Titled by the place that holds it, as the other hexagons.
+    return popup(p.place || "Outside the stored areas", rows, u.el("p", { class: "effort-verdict", text: VERDICTS[cls] }));
   }
 
   function legendRows(scale, ctx) {
