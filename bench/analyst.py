@@ -48,7 +48,8 @@ class Baseline:
                 self.gpkg, layer="reports", columns=columns, where=where, engine="pyogrio"
             )
         # read_postgis takes WKB; SpatiaLite stores its own blob format, so ask for WKB there.
-        geom = "ST_AsBinary(geom)" if self.engine.dialect.name == "sqlite" else "geom"
+        public = "COALESCE(public_geom, geom)"
+        geom = f"ST_AsBinary({public})" if self.engine.dialect.name == "sqlite" else public
         sql = f"SELECT {', '.join(columns)}, {geom} AS geom FROM reports WHERE {where}"
         with self.engine.connect() as conn:
             return gpd.read_postgis(sql, conn, geom_col="geom", crs=4326)
@@ -113,9 +114,13 @@ def baseline_areas(base: Baseline, stages: dict[str, float]) -> dict[str, int]:
 
 
 def export_geopackage(engine: Engine, path: Path) -> float:
-    """Write the reports the analyst works from: one GeoPackage, read back from the database."""
+    """Write the reports the analyst works from, where the public sees them (a sensitive one
+    at its public cell's centre, as every public answer places it): one GeoPackage, read back
+    from the database."""
     started = time.perf_counter()
-    lon, lat = sa.func.ST_X(reports.c.geom), sa.func.ST_Y(reports.c.geom)
+    # Where the public sees each report: a sensitive one at its public cell's centre.
+    public = sa.func.coalesce(reports.c.public_geom, reports.c.geom)
+    lon, lat = sa.func.ST_X(public), sa.func.ST_Y(public)
     query = sa.select(
         reports.c.kind,
         reports.c.category,
