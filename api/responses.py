@@ -28,6 +28,24 @@ class ProblemResponse(FastJSONResponse):
     media_type = "application/problem+json"
 
 
+def answer_metadata(
+    settings: Settings,
+    *,
+    filters: dict[str, Any],
+    method: str,
+    sources: Sequence[Source] | None = None,
+) -> dict[str, Any]:
+    """The `metadata` of an answer of this installation: its threshold and licence, the
+    filters, the method and the sources."""
+    return collection_metadata(
+        filters=filters,
+        suppression_threshold=settings.suppression_threshold,
+        license=settings.data_license,
+        method=method,
+        sources=sources,
+    )
+
+
 def feature_collection(
     request: Request,
     features: Iterable[dict[str, Any]],
@@ -47,13 +65,7 @@ def feature_collection(
     links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
     if next_url is not None:
         links.append({"rel": "next", "href": next_url, "type": "application/geo+json"})
-    metadata = collection_metadata(
-        filters=filters,
-        suppression_threshold=settings.suppression_threshold,
-        license=settings.data_license,
-        method=method,
-        sources=sources,
-    )
+    metadata = answer_metadata(settings, filters=filters, method=method, sources=sources)
     fmt = downloads.requested_format(request)
     if fmt is not None:
         return downloads.download(

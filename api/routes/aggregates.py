@@ -9,11 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from api.auth import PUBLIC
 from api.deps import AreasDep, EngineDep, SettingsDep
 from api.params import FiltersDep
-from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
+from api.responses import FastJSONResponse, GeoJSONResponse, answer_metadata, feature_collection
 from mapping.analysis import aggregate
 from mapping.analysis import cells as cells_of
 from mapping.disclosure import provenance
-from mapping.disclosure.publish import collection_metadata
 from mapping.storage import areas as area_store
 
 router = APIRouter(prefix="/aggregates", tags=["aggregates"])
@@ -92,10 +91,9 @@ def read_cells(
                 {"rel": "self", "href": str(request.url), "type": "application/json"},
                 {"rel": "alternate", "href": str(geojson), "type": "application/geo+json"},
             ],
-            "metadata": collection_metadata(
+            "metadata": answer_metadata(
+                settings,
                 filters={**filters.applied, "resolution": resolution},
-                suppression_threshold=settings.suppression_threshold,
-                license=settings.data_license,
                 method=method,
                 sources=sources,
             ),

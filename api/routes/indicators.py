@@ -12,10 +12,9 @@ from api import downloads
 from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
-from api.responses import FastJSONResponse
+from api.responses import FastJSONResponse, answer_metadata
 from mapping.analysis import indicators
 from mapping.disclosure import provenance
-from mapping.disclosure.publish import collection_metadata
 from mapping.export import to_csvw
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -56,10 +55,9 @@ def read_indicators(
             wg_domains=settings.washington_group_domains,
         )
         sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
-    metadata = collection_metadata(
+    metadata = answer_metadata(
+        settings,
         filters={**filters.applied, "level": level},
-        suppression_threshold=settings.suppression_threshold,
-        license=settings.data_license,
         method=indicators.method(settings.suppression_threshold),
         sources=sources,
     )
