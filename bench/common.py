@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
-from mapping.storage import make_engine, scratch
+from mapping.storage import dialect, make_engine, scratch
 from mapping.storage.tables import reports
 
 REPO = Path(__file__).resolve().parent.parent
@@ -192,16 +191,10 @@ def copy_chunk(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
-    json_at = [columns.index(c) for c in _JSON_COLUMNS if c in columns]
     statement = f"COPY reports ({', '.join(columns)}) FROM STDIN"
     with engine.begin() as conn:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                values = [row[c] for c in columns]
-                for i in json_at:
-                    values[i] = orjson.dumps(values[i]).decode()
-                copy.write_row(values)
+        dialect.copy_rows(cursor, statement, rows, columns, _JSON_COLUMNS)
 
 
 def _progress(done: int) -> None:

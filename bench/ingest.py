@@ -42,7 +42,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
+from sqlalchemy.engine import Engine
 
 from bench import common, survey, synthetic
 
@@ -142,24 +143,26 @@ def measure_bare(url: str, rows: Sequence[dict[str, Any]]) -> float:
     The engine is the service's own (WAL and synchronous=FULL on SpatiaLite), so durability
     costs the same on both sides.
     """
-    with common.engine_at(url) as engine:
-        with engine.connect():  # not timed: opening the first connection
-            pass
-        start = time.perf_counter()
-        for first in range(0, len(rows), BATCH):
-            common.insert_chunk(engine, rows[first : first + BATCH])
-        return time.perf_counter() - start
+    return _timed_chunks(url, rows, common.insert_chunk)
 
 
 def measure_copy(url: str, rows: Sequence[dict[str, Any]]) -> float:
     """Seconds to COPY the precomputed rows into PostgreSQL, one transaction per chunk of
     BATCH (`common.copy_chunk`)."""
+    return _timed_chunks(url, rows, common.copy_chunk)
+
+
+def _timed_chunks(
+    url: str,
+    rows: Sequence[dict[str, Any]],
+    insert: Callable[[Engine, Sequence[dict[str, Any]]], None],
+) -> float:
     with common.engine_at(url) as engine:
         with engine.connect():  # not timed: opening the first connection
             pass
         start = time.perf_counter()
         for first in range(0, len(rows), BATCH):
-            common.copy_chunk(engine, rows[first : first + BATCH])
+            insert(engine, rows[first : first + BATCH])
         return time.perf_counter() - start
 
 

@@ -163,6 +163,24 @@ def insert_ignoring_conflicts(bind: Connection, table: sa.Table, index_column: s
     return insert(table).on_conflict_do_nothing(index_elements=[index_column])
 
 
+def copy_rows(
+    cursor: Any,
+    statement: str,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    json_columns: Sequence[str],
+) -> None:
+    """Write `rows` (their `columns`, in order) to a psycopg `cursor` by COPY `statement`
+    (text): the `json_columns` as JSON text, the rest as psycopg writes them."""
+    at = [columns.index(c) for c in json_columns if c in columns]
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[c] for c in columns]
+            for i in at:
+                values[i] = orjson.dumps(values[i]).decode()
+            copy.write_row(values)
+
+
 def copy_ignoring_conflicts(
     conn: Connection,
     table: sa.Table,
@@ -195,12 +213,7 @@ def copy_ignoring_conflicts(
     statement = f"COPY {staging} ({names}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                values = [row[c] for c in columns]
-                for i in encoded:
-                    values[i] = orjson.dumps(values[i]).decode()
-                copy.write_row(values)
+        copy_rows(cursor, statement, rows, columns, [columns[i] for i in encoded])
     except psycopg.Error as exc:
         # Raised as SQLAlchemy raises a statement's error, through the engine's `handle_error`
         # hooks (a deadlock is the same Busy as anywhere else).
