@@ -52,6 +52,12 @@ def database_url(request, tmp_path_factory, postgres_error) -> Iterator[str]:  #
         path = tmp_path_factory.mktemp("db") / "civicmap.sqlite"
         yield f"sqlite:///{path}"
         return
+    yield from postgis_database(postgres_error)
+
+
+def postgis_database(postgres_error: str | None) -> Iterator[str]:
+    """A new, empty PostGIS database for as long as the generator runs; a failure in CI and a
+    skip elsewhere when PostgreSQL cannot be reached."""
     if postgres_error:
         message = f"PostGIS not reachable at {POSTGRES_URL}: {postgres_error}"
         if IN_CI:

@@ -24,9 +24,9 @@ import pytest
 import sqlalchemy as sa
 
 from mapping.keys import create_key
-from mapping.storage import make_engine, scratch
+from mapping.storage import make_engine
 from mapping.storage.tables import reports
-from tests.conftest import IN_CI, POSTGRES_URL, make_report
+from tests.conftest import make_report, postgis_database
 from tests.live import REQUEST_TIMEOUT_S, Server, ServerFactory, tail
 
 pytestmark = pytest.mark.slow
@@ -40,13 +40,7 @@ BUSY_RETRIES = 5
 
 @pytest.fixture
 def postgis_url(postgres_error: str | None) -> Iterator[str]:
-    if postgres_error:
-        message = f"PostGIS not reachable at {POSTGRES_URL}: {postgres_error}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    with scratch.temporary_database(POSTGRES_URL, "civicmap_test") as url:
-        yield url
+    yield from postgis_database(postgres_error)
 
 
 @pytest.fixture
