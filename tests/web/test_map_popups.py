@@ -53,6 +53,8 @@ def test_a_popup_at_the_top_edge_stays_open(desktop: Visit) -> None:
     cell = page.evaluate(TO_THE_TOP)
     page.wait_for_function(f"CivicMap.planner.timings.drawn.hexes > {before}")
     page.wait_for_function("CivicMap.planner.state('hexes').status === 'drawn'")
+    # The other layers done too: while one loads, its status line lies over the map's top edge.
+    page.wait_for_function("document.getElementById('map-status').hidden")
     drawn = page.evaluate(DRAWN, "hexes")
     x, y = page.evaluate(WHERE, cell)
     page.mouse.click(x, y)
