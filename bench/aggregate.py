@@ -238,11 +238,11 @@ class Query:
     def core(self, engine: Engine, settings: Settings) -> list[dict[str, Any]]:
         with engine.connect() as conn:
             if self.resolution is None:
-                features, _ = aggregate.areas(
+                features, _, _ = aggregate.areas(
                     conn, ReportQuery(), level=AREA_LEVEL, threshold=settings.suppression_threshold
                 )
             else:
-                features, _ = aggregate.hexes(
+                features, _, _ = aggregate.hexes(
                     conn,
                     ReportQuery(),
                     resolution=self.resolution,
