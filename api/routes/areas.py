@@ -73,9 +73,7 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         )
     feature = area_feature(area)
     threshold = settings.suppression_threshold
-    feature["properties"].update(
-        aggregate.summarise(unit, threshold=threshold)
-    )
+    feature["properties"].update(aggregate.summarise(unit, threshold=threshold))
     feature["properties"]["indicators"] = {
         "sdg_16_6_2": table[0]["sdg_16_6_2"],
         "sdg_14_1_1": table[0]["sdg_14_1_1"],

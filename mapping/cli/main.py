@@ -13,9 +13,8 @@ from mapping.cli.keys import keys
 from mapping.cli.releases import release
 from mapping.cli.reports import reports
 from mapping.settings import Settings
-from mapping.storage import make_engine
+from mapping.storage import make_engine, tallies
 from mapping.storage import migrate as migrations
-from mapping.storage import tallies
 
 
 @click.group(cls=Group)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
@@ -366,7 +368,7 @@ TALLY_SUMS = (
 )
 
 
-def _tally_columns() -> list[sa.Column[int]]:
+def _tally_columns() -> list[sa.Column[Any]]:
     """The columns every tally row shares after its unit: month (0 for all time), kind,
     category, source ('' for reports sent here), and the sums."""
     return [

@@ -208,7 +208,7 @@ def create_triggers(conn: Connection) -> None:
     }
     # The test of TG_OP stands alone: a statement naming a transition table that this event
     # lacks fails even where its value is not needed.
-    body = " ".join(
+    function = " ".join(
         f"IF TG_OP = '{op}' THEN IF EXISTS (SELECT 1 FROM {probe}) THEN "
         f"PERFORM pg_advisory_xact_lock({_LOCK_KEY}); "
         + "; ".join(upserts(False, rows, may_empty=op != "INSERT"))
@@ -217,7 +217,7 @@ def create_triggers(conn: Connection) -> None:
     )
     conn.exec_driver_sql(
         "CREATE OR REPLACE FUNCTION tally_reports() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN {body} RETURN NULL; END $$"
+        f"BEGIN {function} RETURN NULL; END $$"
     )
     transitions = {
         "INSERT": "NEW TABLE AS new_rows",

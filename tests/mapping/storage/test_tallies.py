@@ -28,7 +28,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def _features(rng: random.Random, n: int) -> list[dict[str, Any]]:
     made = []
-    for i in range(n):
+    for _ in range(n):
         lon, lat = rng.choice(PLACES)
         kind = rng.choice(["service", "litter", "hotspot"])
         props: dict[str, Any] = {
@@ -92,7 +92,8 @@ def stored(client, engine, keys, ghana_regions):  # type: ignore[no-untyped-def]
     ids = _post(client, _features(rng, 300), keys["volunteer"])
     steps = {"sent": (_rows(engine), _rebuilt(engine))}
     moderator = keys["moderator"]
-    for report_id, status in zip(ids[:60], ["hidden", "verified", "rejected", "duplicate"] * 15):
+    decisions = ["hidden", "verified", "rejected", "duplicate"] * 15
+    for report_id, status in zip(ids[:60], decisions, strict=True):
         change = {"status": status}
         if status == "duplicate":
             change["duplicate_of"] = ids[-1]
