@@ -93,8 +93,21 @@ class Tally:
         return cls(*values)
 
     def add(self, other: Tally) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Spelled out: a loop over the fields costs several times as much, once per unit,
+        # kind and category of every answer.
+        self.reports += other.reports
+        self.rated += other.rated
+        self.satisfied += other.satisfied
+        self.satisfaction_sum += other.satisfaction_sum
+        self.items += other.items
+        self.plastic += other.plastic
+        self.surveyed_m += other.surveyed_m
+        self.severity_sum += other.severity_sum
+        self.people_affected += other.people_affected
+        self.status_operational += other.status_operational
+        self.status_partly += other.status_partly
+        self.status_closed += other.status_closed
+        self.record_keys += other.record_keys
 
 
 _MM = TALLY_SUMS.index("surveyed_mm")
@@ -147,13 +160,19 @@ def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -
 def _collect(rows: Iterable[Any]) -> dict[Any, Unit]:
     """Units from rows of (unit, kind, category, source, *sums)."""
     found: dict[Any, Unit] = {}
-    for row in rows:
-        if row.unit is None:
+    for unit, kind, category, source, *sums in rows:
+        if unit is None:
             continue
-        target = found.get(row.unit)
+        target = found.get(unit)
         if target is None:
-            target = found[row.unit] = Unit(row.unit)
-        target.add(row.kind, row.category, row.source or None, Tally.of(row[4:]))
+            target = found[unit] = Unit(unit)
+        categories = target.by_kind_category[kind]
+        tally = categories.get(category)
+        if tally is None:
+            categories[category] = Tally.of(sums)
+        else:
+            tally.add(Tally.of(sums))
+        target.sources.add(source or None)
     return found
 
 
@@ -243,13 +262,10 @@ def _months(q: ReportQuery) -> tuple[tuple[int | None, int | None] | None, list[
     return (first, last), edges
 
 
-def _read(
-    conn: Connection,
-    grouping: Grouping,
-    q: ReportQuery,
-    stored: int,
-    months: tuple[int | None, int | None],
-) -> dict[Any, Unit]:
+def _selection(
+    grouping: Grouping, q: ReportQuery, stored: int, months: tuple[int | None, int | None]
+) -> tuple[sa.Table, sa.ColumnElement[Any], list[sa.ColumnElement[bool]]]:
+    """The tally table, its unit (labelled `unit`) and the WHERE that answer `q`."""
     if grouping.level is not None:
         t = area_tallies
         unit: sa.ColumnElement[Any] = t.c.code
@@ -265,8 +281,8 @@ def _read(
             where.append(~t.c.sensitive)
         if q.boxes:
             where.append(_within(t.c.cell, q.boxes, grouping.resolution, stored))
-    if grouping.level is None and stored != MONTHLY_RESOLUTION:
-        where.append(t.c.month == ALL_TIME)
+        if stored != MONTHLY_RESOLUTION:
+            where.append(t.c.month == ALL_TIME)
     first, last = months
     if first is not None:
         where.append(t.c.month >= first)
@@ -276,15 +292,54 @@ def _read(
         where.append(t.c.kind == q.kind)
     if q.category:
         where.append(t.c.category == q.category)
-    key = unit.label("unit")
+    return t, unit.label("unit"), where
+
+
+def _read(
+    conn: Connection,
+    grouping: Grouping,
+    q: ReportQuery,
+    stored: int,
+    months: tuple[int | None, int | None],
+) -> dict[Any, Unit]:
+    t, unit, where = _selection(grouping, q, stored, months)
     query = (
         sa.select(
-            key, t.c.kind, t.c.category, t.c.source, *(sa.func.sum(t.c[n]) for n in TALLY_SUMS)
+            unit, t.c.kind, t.c.category, t.c.source, *(sa.func.sum(t.c[n]) for n in TALLY_SUMS)
         )
         .where(*where)
-        .group_by(key, t.c.kind, t.c.category, t.c.source)
+        .group_by(unit, t.c.kind, t.c.category, t.c.source)
     )
     return _collect(conn.execute(query))
+
+
+def counts_of(
+    conn: Connection, grouping: Grouping, q: ReportQuery, *, tallies: bool = True
+) -> tuple[dict[Any, int], dict[Any, set[str | None]]]:
+    """The number of reports `q` selects in each unit of `grouping` that holds any, and the
+    sources of each unit's: what `units_of` counts, without the other sums (the map's compact
+    hexagons)."""
+    stored = _stored_at(grouping, q) if tallies else None
+    months, edges = _months(q)
+    if stored is None or months is None:
+        found = tally_units(conn, grouping.scanned(q), q)
+        return {k: u.reports for k, u in found.items()}, {k: u.sources for k, u in found.items()}
+    t, unit, where = _selection(grouping, q, stored, months)
+    query = (
+        sa.select(unit, t.c.source, sa.func.sum(t.c.reports))
+        .where(*where)
+        .group_by(unit, t.c.source)
+    )
+    counts: dict[Any, int] = {}
+    sources: dict[Any, set[str | None]] = defaultdict(set)
+    for key, source, n in conn.execute(query):
+        counts[key] = counts.get(key, 0) + int(n)
+        sources[key].add(source or None)
+    for edge in edges:
+        for key, found_unit in tally_units(conn, grouping.scanned(q), edge).items():
+            counts[key] = counts.get(key, 0) + found_unit.reports
+            sources[key] |= found_unit.sources
+    return counts, sources
 
 
 def _within(

@@ -369,15 +369,18 @@ TALLY_SUMS = (
 
 
 def _tally_columns() -> list[sa.Column[Any]]:
-    """The columns every tally row shares after its unit: month (0 for all time), kind,
-    category, source ('' for reports sent here), and the sums."""
+    """The key columns every tally row has after its unit (kind, category, source: '' for
+    reports sent here), before its month (0 for all time): rows of one unit, kind and category
+    are neighbours in the key's order, which answers group by."""
     return [
-        sa.Column("month", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("category", sa.String(64), primary_key=True),
         sa.Column("source", sa.String(64), primary_key=True),
-        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS),
     ]
+
+
+def _sum_columns() -> list[sa.Column[Any]]:
+    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS]
 
 
 hex_tallies = sa.Table(
@@ -387,6 +390,8 @@ hex_tallies = sa.Table(
     sa.Column("cell", sa.BigInteger(), primary_key=True),
     *_tally_columns(),
     sa.Column("sensitive", sa.Boolean(), primary_key=True),
+    sa.Column("month", sa.Integer(), primary_key=True),
+    *_sum_columns(),
 )
 
 area_tallies = sa.Table(
@@ -395,4 +400,6 @@ area_tallies = sa.Table(
     sa.Column("level", sa.SmallInteger(), primary_key=True),
     sa.Column("code", sa.String(64), primary_key=True),
     *_tally_columns(),
+    sa.Column("month", sa.Integer(), primary_key=True),
+    *_sum_columns(),
 )
