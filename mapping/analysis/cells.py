@@ -15,6 +15,7 @@ from dataclasses import replace
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
+from mapping.analysis.bulk import paused_gc
 from mapping.analysis.units import Grouping, counts_of
 from mapping.errors import InvalidQuery
 from mapping.hexgrid import widened
@@ -66,7 +67,8 @@ def counts(
     sorted by cell, the method in a line, and the sources of the reports counted. The counts
     are those of the GeoJSON hexagons."""
     query, sensitive = selection(q, resolution, public_resolution)
-    found, sources = counts_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
+    with paused_gc():
+        found, sources = counts_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
     kept = in_view(found, q.boxes, max_cells)
     method = (
         f"Public reports per resolution-{resolution} H3 cell, the ancestor of their public "
