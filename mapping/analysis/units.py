@@ -86,11 +86,12 @@ class Tally:
     record_keys: int = 0
 
     @classmethod
-    def of(cls, sums: Sequence[Any]) -> Tally:
-        """A tally from sums in the order of TALLY_SUMS (the surveyed length in millimetres)."""
-        values: list[Any] = [int(v or 0) for v in sums]
-        values[_MM] = values[_MM] / 1000
-        return cls(*values)
+    def of(cls, sums: Sequence[int]) -> Tally:
+        """A tally from whole sums in the order of TALLY_SUMS (the surveyed length in
+        millimetres)."""
+        tally = cls(*sums)
+        tally.surveyed_m /= 1000
+        return tally
 
     def add(self, other: Tally) -> None:
         # Spelled out: a loop over the fields costs several times as much, once per unit,
@@ -108,9 +109,6 @@ class Tally:
         self.status_partly += other.status_partly
         self.status_closed += other.status_closed
         self.record_keys += other.record_keys
-
-
-_MM = TALLY_SUMS.index("surveyed_mm")
 
 
 @dataclass(slots=True)
@@ -150,7 +148,13 @@ def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -
     key = unit.label("unit")
     c = reports.c
     query = (
-        sa.select(key, c.kind, c.category, c.source, *(s.label(n) for n, s in _SUMS))
+        sa.select(
+            key,
+            c.kind,
+            c.category,
+            c.source,
+            *(sa.cast(sa.func.coalesce(s, 0), sa.BigInteger).label(n) for n, s in _SUMS),
+        )
         .where(*report_filters(conn, q))
         .group_by(key, c.kind, c.category, c.source)
     )
@@ -305,7 +309,11 @@ def _read(
     t, unit, where = _selection(grouping, q, stored, months)
     query = (
         sa.select(
-            unit, t.c.kind, t.c.category, t.c.source, *(sa.func.sum(t.c[n]) for n in TALLY_SUMS)
+            unit,
+            t.c.kind,
+            t.c.category,
+            t.c.source,
+            *(sa.cast(sa.func.sum(t.c[n]), sa.BigInteger) for n in TALLY_SUMS),
         )
         .where(*where)
         .group_by(unit, t.c.kind, t.c.category, t.c.source)
@@ -326,7 +334,7 @@ def counts_of(
         return {k: u.reports for k, u in found.items()}, {k: u.sources for k, u in found.items()}
     t, unit, where = _selection(grouping, q, stored, months)
     query = (
-        sa.select(unit, t.c.source, sa.func.sum(t.c.reports))
+        sa.select(unit, t.c.source, sa.cast(sa.func.sum(t.c.reports), sa.BigInteger))
         .where(*where)
         .group_by(unit, t.c.source)
     )

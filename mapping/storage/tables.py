@@ -392,6 +392,7 @@ hex_tallies = sa.Table(
     sa.Column("sensitive", sa.Boolean(), primary_key=True),
     sa.Column("month", sa.Integer(), primary_key=True),
     *_sum_columns(),
+    sqlite_with_rowid=False,
 )
 
 area_tallies = sa.Table(
@@ -402,4 +403,5 @@ area_tallies = sa.Table(
     *_tally_columns(),
     sa.Column("month", sa.Integer(), primary_key=True),
     *_sum_columns(),
+    sqlite_with_rowid=False,
 )

@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "resolution", "cell", "kind", "category", "source", "sensitive", "month"
         ),
+        # Stored in the key's order: an answer reads a run of neighbouring rows.
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "area_tallies",
@@ -52,6 +54,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Integer(), nullable=False),
         *_sums(),
         sa.PrimaryKeyConstraint("level", "code", "kind", "category", "source", "month"),
+        sqlite_with_rowid=False,
     )
     # Rows that came to nothing are dropped after each change: found by these, not by a scan.
     for table in ("hex_tallies", "area_tallies"):
