@@ -53,7 +53,7 @@ READ_PATHS = re.compile(
     r"|areas(?:/[^/]+(?:/feed\.atom)?)?|campaigns(?:/[^/]+)?|facilities(?:/[^/]+)?"
     r"|beaches(?:/[^/]+)?)"
     r"|/ogc/collections(?:/[^/]+(?:/items)?)?"
-    r"|/open311/v2/(?:discovery|services(?:/[^/]+)?|requests)\.[a-z]+"
+    r"|/open311/v2/requests\.[a-z]+"
 )
 _STATE_KEY = "read_engine"
 

@@ -27,11 +27,12 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine, make_url
 
 from api.app import create_app
-from api.replica import COOKIE
+from api.replica import COOKIE, may_read_replica
 from mapping.keys import create_key
 from mapping.settings import Settings
 from mapping.storage import make_engine, upgrade
 from tests.conftest import IN_CI, POSTGRES_URL, make_report, postgis_database, settings_for
+from tests.data import store_ghana_regions
 
 WAIT_S = 60.0
 
@@ -219,6 +220,11 @@ def pause_replay(replica: Engine) -> None:
     eventually(lambda: replay_state(replica) == "paused", "pausing the replay")
 
 
+def resume_replay(replica: Engine) -> None:
+    with replica.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_wal_replay_resume()")
+
+
 def replay_state(replica: Engine) -> str:
     with replica.connect() as conn:
         return str(conn.exec_driver_sql("SELECT pg_get_wal_replay_pause_state()").scalar_one())
@@ -294,6 +300,50 @@ def test_reads_follow_the_replica_the_writer_and_the_lag_limit(
     assert listed(reader) == {before["id"]}
 
 
+# A GET of each kind the rule sends to the replica (api.replica.READ_PATHS).
+REPLICA_READS = [
+    ("/api/v1/reports", {}),
+    ("/api/v1/reports", {"format": "csv"}),
+    ("/api/v1/aggregates/hexes", {"resolution": 6}),
+    ("/api/v1/aggregates/cells", {"resolution": 6}),
+    ("/api/v1/aggregates/areas", {"level": 1}),
+    ("/api/v1/indicators", {"level": 1}),
+    ("/api/v1/hotspots", {"resolution": 6, "permutations": 0}),
+    ("/api/v1/coverage", {"category": "health_facility", "resolution": 5, "max_distance_m": 5000}),
+    ("/api/v1/areas", {"level": 1}),
+    ("/api/v1/areas/GH-AA", {}),
+    ("/api/v1/areas/GH-AA/feed.atom", {}),
+    ("/api/v1/campaigns", {}),
+    ("/api/v1/facilities", {"category": "health_facility"}),
+    ("/api/v1/facilities/missing", {"category": "health_facility"}),
+    ("/api/v1/beaches", {}),
+    ("/ogc/collections", {}),
+    ("/ogc/collections/reports/items", {}),
+    ("/open311/v2/requests.json", {}),
+]
+
+
+@pytest.mark.slow
+def test_every_read_sent_to_the_replica_is_answered_there(
+    primary: Engine, replica: Engine, patient: Any
+) -> None:
+    """None of them writes (the replica is read-only), so none falls back to the primary."""
+    store_ghana_regions(primary)
+    reader = TestClient(patient)
+    monitor = patient.state.replica
+    resume_replay(replica)
+    eventually(lambda: replay_caught_up(primary, replica), "the replica catching up")
+    eventually(lambda: bool(listed(reader) is not None and monitor.usable()), "a check")
+    monitor.clock = Clock()
+    monitor.clock.now = time.monotonic()
+    for path, params in REPLICA_READS:
+        assert may_read_replica("GET", path)
+        answer = reader.get(path, params=params)
+        assert answer.status_code == 200, (path, answer.text)
+        assert monitor.usable(), f"{path} failed on the replica"
+    monitor.clock = time.monotonic
+
+
 @pytest.mark.slow
 def test_a_stale_answer_carries_the_replicas_data_version(
     primary: Engine, replica: Engine, patient: Any
@@ -309,8 +359,7 @@ def test_a_stale_answer_carries_the_replicas_data_version(
     etag = stale.headers["etag"]
     assert reader.get("/api/v1/reports", headers={"If-None-Match": etag}).status_code == 304
 
-    with replica.connect() as conn:
-        conn.exec_driver_sql("SELECT pg_wal_replay_resume()")
+    resume_replay(replica)
     eventually(lambda: written["id"] in listed(reader), "the replica replaying the report")
     fresh = reader.get("/api/v1/reports", headers={"If-None-Match": etag})
     assert fresh.status_code == 200
@@ -322,6 +371,7 @@ def test_a_stopped_replica_leaves_every_read_to_the_primary(
     primary: Engine, replica: Engine, standby: Standby, patient: Any
 ) -> None:
     reader = TestClient(patient)
+    resume_replay(replica)
     eventually(lambda: replay_caught_up(primary, replica), "the replica catching up")
     assert listed(reader)  # the replica answers, and the app holds connections to it
     # The app will not check the replica again before it fails a read there.
