@@ -4,14 +4,14 @@ A read may go to the replica when the replica is reachable, is no further behind
 than `max_lag_s`, and has replayed the WAL position the reader names (the primary's position
 just after the reader's own last write), if any.
 
-How far behind: every check notes the primary's WAL position and the time, then asks the
+How far behind: every check notes the primary's flushed WAL position and the time, then asks the
 replica how far it has replayed. The replica holds everything the primary had at the latest
 noted time whose position it has replayed; the lag is the time since then. This measures what
 a reader would miss, whatever the clocks of the two machines say: an idle primary makes no lag,
 and a replica cut off from a busy primary falls behind even though it has replayed all it
-received. Checks are made at most every quarter of `max_lag_s` (and at most every second), in
-the request that finds the last one too old; the others meanwhile decide on the last one, which
-errs toward the primary, since the lag is counted up to the moment of each decision.
+received. A check is made every quarter of `max_lag_s`, or every second if that is sooner, by
+the read that finds the last one that old; reads meanwhile decide on the last one, which errs
+toward the primary, since the lag is counted up to the moment of each decision.
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ def format_lsn(position: int) -> str:
 def wal_position(conn: Connection) -> int:
     """The primary's WAL insert position now: past the end of every committed transaction."""
     return int(conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn() - '0/0'").scalar_one())
+
+
+def _flushed(conn: Connection) -> int:
+    """How far the primary's WAL is on disk, and so can be streamed to the replica."""
+    return int(conn.exec_driver_sql("SELECT pg_current_wal_flush_lsn() - '0/0'").scalar_one())
 
 
 def _replayed(conn: Connection) -> int | None:
@@ -128,7 +133,7 @@ class ReplicaMonitor:
         previous = self._seen.fresh_as_of
         try:
             with self.primary.connect() as conn:
-                position = wal_position(conn)
+                position = _flushed(conn)
             with self.replica.connect() as conn:
                 replayed = _replayed(conn)
         except sa.exc.SQLAlchemyError as exc:
