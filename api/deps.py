@@ -22,7 +22,11 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_area_index(request: Request) -> AreaIndexCache:
-    return request.app.state.area_index  # type: ignore[no-any-return]
+    """The stored areas, from the database this request reads (api.replica)."""
+    state = request.app.state
+    if state.replica is not None and read_engine(request.scope, state.engine) is not state.engine:
+        return state.replica_areas  # type: ignore[no-any-return]
+    return state.area_index  # type: ignore[no-any-return]
 
 
 def get_settings(request: Request) -> Settings:

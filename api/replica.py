@@ -17,7 +17,8 @@ limit, and every read goes to the primary anyway. A client that sends a position
 making can only send its own reads to the primary.
 
 The choice is made once per request and kept in its state (`read_engine`), before the caching
-middleware reads the data version there: an answer and its ETag come from one database.
+middleware reads the data version there: an answer and its ETag come from one database, the
+stored areas that name its hexagons included (api.deps.get_area_index).
 
 A read that fails on the replica (5xx, or an error raised before anything was sent: the replica
 went away, or PostgreSQL cancelled the query for a conflict with recovery) is answered again
@@ -39,6 +40,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mapping.areas.index import AreaIndexCache
 from mapping.settings import Settings
 from mapping.storage import make_engine
 from mapping.storage.replica import ReplicaMonitor, format_lsn, parse_lsn, wal_position
@@ -81,6 +83,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         primary=app.state.engine, replica=replica, max_lag_s=settings.read_max_lag_s
     )
     app.state.replica = monitor
+    # The areas that name hexagons and place points, as the replica has them (api.deps).
+    app.state.replica_areas = AreaIndexCache(replica)
     app.add_middleware(
         ReplicaMiddleware, monitor=monitor, cookie_max_age_s=math.ceil(settings.read_max_lag_s) + 1
     )
