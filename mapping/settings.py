@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     )
     read_max_lag_s: float = Field(
         5.0,
-        gt=0,
+        ge=0.5,
         le=3600,
         description="Reads go to the primary while the replica may miss more than this many "
         "seconds of its changes.",

@@ -10,29 +10,24 @@ paused, a report written since is on the primary only.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from api.app import create_app
 from api.replica import COOKIE, may_read_replica
 from mapping.keys import create_key
 from mapping.settings import Settings
 from mapping.storage import make_engine, upgrade
-from tests.conftest import IN_CI, POSTGRES_URL, make_report, postgis_database, settings_for
+from tests.conftest import POSTGRES_URL, make_report, postgis_database, settings_for
 from tests.data import store_ghana_regions
+from tests.standby import Standby
 
 WAIT_S = 60.0
 
@@ -44,102 +39,6 @@ def eventually(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not happen within {WAIT_S:.0f} s")
         time.sleep(0.1)
-
-
-def unavailable(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-class Standby:
-    """A streaming replica of the cluster at `admin_url`, in a temporary folder."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin = make_url(admin_url)
-        self.as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        self.folder = Path(tempfile.mkdtemp(prefix="civicmap-replica-"))
-        self.data = self.folder / "data"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        if self.as_server:
-            shutil.chown(self.folder, "postgres")
-        self.bin = self._bindir()
-
-    def _bindir(self) -> Path:
-        engine = sa.create_engine(self.admin)
-        with engine.connect() as conn:
-            major = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
-        engine.dispose()
-        debian = Path(f"/usr/lib/postgresql/{major}/bin")
-        if debian.is_dir():
-            return debian
-        found = shutil.which("pg_ctl")
-        if found is None:
-            unavailable("pg_ctl is not installed; scripts/setup --test installs PostgreSQL")
-        return Path(str(found)).parent
-
-    def _run(self, *command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self.as_server, *command], capture_output=True, text=True, check=False, timeout=300
-        )
-
-    def start(self) -> None:
-        copy = self._run(
-            "env",
-            f"PGPASSWORD={self.admin.password or ''}",
-            str(self.bin / "pg_basebackup"),
-            f"--host={self.admin.host or '127.0.0.1'}",
-            f"--port={self.admin.port or 5432}",
-            f"--username={self.admin.username}",
-            f"--pgdata={self.data}",
-            "--write-recovery-conf",
-            "--checkpoint=fast",
-            "--wal-method=stream",
-            "--no-password",
-        )
-        if copy.returncode != 0:
-            unavailable(
-                "pg_basebackup could not copy the test cluster (`scripts/setup --test` lets "
-                f"{self.admin.username} replicate from 127.0.0.1): {copy.stderr.strip()}"
-            )
-        # Debian keeps these beside the cluster, not in it: the copy needs its own.
-        settings = (
-            f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-            f"unix_socket_directories = '{self.folder}'\nhot_standby = on\n"
-        )
-        files = {
-            "postgresql.conf": settings,
-            "pg_hba.conf": "host all all 127.0.0.1/32 scram-sha-256\n",
-            "pg_ident.conf": "",
-        }
-        for name, text in files.items():
-            (self.data / name).write_text(text)
-            if self.as_server:
-                shutil.chown(self.data / name, "postgres")
-        started = self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
-            "-w", "-t", "120", "start",
-        )  # fmt: skip
-        if started.returncode != 0:
-            log = (self.folder / "log").read_text() if (self.folder / "log").exists() else ""
-            pytest.fail(f"the replica did not start: {started.stderr}{started.stdout}{log}")
-
-    def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def url(self, database_url: str) -> str:
-        return (
-            make_url(database_url)
-            .set(host="127.0.0.1", port=self.port)
-            .render_as_string(hide_password=False)
-        )
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +73,7 @@ def replica(standby: Standby, primary_url: str) -> Iterator[Engine]:
 
 def app_reading(
     primary_url: str, standby: Standby, tmp_path_factory: pytest.TempPathFactory, max_lag_s: float
-) -> Any:
+) -> Iterator[Any]:
     settings = settings_for(
         primary_url,
         tmp_path_factory,
@@ -182,25 +81,22 @@ def app_reading(
         read_max_lag_s=max_lag_s,
         webhook_worker_interval_s=0,
     )
-    return create_app(settings)
+    app = create_app(settings)
+    yield app
+    app.state.replica.replica.dispose()
+    app.state.engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def patient(primary_url: str, standby: Standby, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """An app that lets its replica lag an hour."""
-    app = app_reading(primary_url, standby, tmp_path_factory, max_lag_s=3600)
-    yield app
-    app.state.replica.replica.dispose()
-    app.state.engine.dispose()
+    yield from app_reading(primary_url, standby, tmp_path_factory, max_lag_s=3600)
 
 
 @pytest.fixture(scope="module")
 def impatient(primary_url: str, standby: Standby, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """An app that lets its replica lag one second."""
-    app = app_reading(primary_url, standby, tmp_path_factory, max_lag_s=1)
-    yield app
-    app.state.replica.replica.dispose()
-    app.state.engine.dispose()
+    yield from app_reading(primary_url, standby, tmp_path_factory, max_lag_s=1)
 
 
 def replay_caught_up(primary: Engine, replica: Engine) -> bool:
@@ -246,8 +142,8 @@ class Clock:
     """The clock of an app's replica monitor, moved by the test: the lag passes the limit when
     the test says so, however slow the machine."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
 
     def __call__(self) -> float:
         return self.now
@@ -334,8 +230,7 @@ def test_every_read_sent_to_the_replica_is_answered_there(
     resume_replay(replica)
     eventually(lambda: replay_caught_up(primary, replica), "the replica catching up")
     eventually(lambda: bool(listed(reader) is not None and monitor.usable()), "a check")
-    monitor.clock = Clock()
-    monitor.clock.now = time.monotonic()
+    monitor.clock = Clock(time.monotonic())
     for path, params in REPLICA_READS:
         assert may_read_replica("GET", path)
         answer = reader.get(path, params=params)
@@ -375,8 +270,7 @@ def test_a_stopped_replica_leaves_every_read_to_the_primary(
     eventually(lambda: replay_caught_up(primary, replica), "the replica catching up")
     assert listed(reader)  # the replica answers, and the app holds connections to it
     # The app will not check the replica again before it fails a read there.
-    patient.state.replica.clock = Clock()
-    patient.state.replica.clock.now = time.monotonic()
+    patient.state.replica.clock = Clock(time.monotonic())
     assert patient.state.replica.usable()
     standby.stop()
     written = send(TestClient(patient))
