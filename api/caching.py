@@ -5,9 +5,10 @@ The ETag of an answer is a digest of the data version (mapping.storage.versions,
 every committed change to reports, moderation, areas, effort, facilities...), the URL, the day,
 the installation (its settings and release) and who asks (anonymous, or a digest of the key), so
 that it names one representation and changes whenever the data could have. The version is read
-before the answer is made, and from the same database (the primary, or the read replica that
-api.replica chose for the request), so an answer is never older than its ETag says. A request whose
-If-None-Match holds the current ETag gets 304 with no body, without the answer being computed.
+before the answer is made, and from the database the answer is read from (the primary, or the
+read replica that api.replica chose for the request), so an answer is never older than its ETag
+says. A request whose If-None-Match holds the current ETag gets 304 with no body, without the
+answer being computed.
 
 Cache-Control: anonymous answers are `public`, and by default `no-cache`: any cache may keep them
 but asks again each time, which costs the server one small read and a 304 while the data has not

@@ -3,8 +3,8 @@
 
 A request reads the replica when it is a GET or HEAD of a map, aggregate, analysis, listing,
 feed or download (READ_PATHS: the reports listing, aggregates, indicators, hotspots, coverage,
-areas, campaigns, facilities, beaches, OGC collections and items, Open311's lists), and the
-replica may answer it (mapping.storage.replica): it is reachable, it may miss at most
+areas, campaigns, facilities, beaches, OGC collections and items, Open311's request list), and
+the replica may answer it (mapping.storage.replica): it is reachable, it may miss at most
 `CIVICMAP_READ_MAX_LAG_S` seconds of the primary's changes, and it holds the client's own last
 write. Everything else uses the primary: writes, one report, its status page, its photos and
 audit log, one OGC item or Open311 request, releases, webhooks, API keys, health and the pages.
