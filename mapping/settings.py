@@ -40,7 +40,11 @@ def _backend(url: str) -> str | None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICMAP_", env_file=".env", extra="ignore")
+    # An error names the setting and what is wrong, without echoing values: the database URLs
+    # hold passwords, and startup errors end up in logs.
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICMAP_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         "sqlite:///var/civicmap.sqlite",

@@ -185,6 +185,12 @@ def test_reads_follow_the_replica_the_writer_and_the_lag_limit(
     assert listed(hurried) == {before["id"]}
     hexes = reader.get("/api/v1/aggregates/hexes", params={"resolution": 6}).json()
     assert sum(f["properties"]["reports"] for f in hexes["features"]) == 1
+    # A position of one's own making only sends one's own reads to the primary; junk is ignored.
+    assert listed(TestClient(patient, cookies={COOKIE: "FFFFFFFF/0"})) == {
+        before["id"],
+        after["id"],
+    }
+    assert listed(TestClient(patient, cookies={COOKIE: "<script>"})) == {before["id"]}
     # A key made since is checked on the primary, whichever database then answers.
     with primary.begin() as conn:
         _, key = create_key(conn, name="made after the pause", role="moderator")
@@ -291,5 +297,6 @@ def test_a_stopped_replica_leaves_every_read_to_the_primary(
 def test_a_read_url_beside_spatialite_or_of_another_kind_is_refused_at_startup(
     url: str, read_url: str, complaint: str
 ) -> None:
-    with pytest.raises(ValidationError, match=complaint):
+    with pytest.raises(ValidationError, match=complaint) as refused:
         Settings(database_url=url, read_database_url=read_url, _env_file=None)  # type: ignore[call-arg]
+    assert ":p@" not in str(refused.value), "the error shows a password"
