@@ -101,17 +101,15 @@ class ReplicaMiddleware:
         if scope["method"] not in SAFE_METHODS:
             await self.app(scope, receive, self._marking_writes(send))
             return
-        if may_read_replica(scope["method"], scope["path"]) and await self._replica_may_answer(
-            scope
-        ):
+        if may_read_replica(scope["method"], scope["path"]) and self._replica_may_answer(scope):
             if await self._from_replica(scope, receive, send):
                 return
             receive = _empty_body_then(receive)
         await self.app(scope, receive, send)
 
-    async def _replica_may_answer(self, scope: Scope) -> bool:
+    def _replica_may_answer(self, scope: Scope) -> bool:
         if self.monitor.due():
-            await anyio.to_thread.run_sync(self.monitor.check)
+            self.monitor.check_soon()
         wrote = parse_lsn(HTTPConnection(scope).cookies.get(COOKIE))
         return self.monitor.usable(after=wrote)
 

@@ -1,6 +1,11 @@
 """A PostgreSQL streaming replica of the test cluster, for tests of CIVICMAP_READ_DATABASE_URL:
 copied with `pg_basebackup -R` into a temporary folder and run with pg_ctl on a free port of this
 machine, as the `postgres` OS user when the tests run as root (PostgreSQL refuses root).
+
+The replica streams through a replication slot of its own, so that the primary keeps the WAL it
+has not received yet: other test modules and benchmarks write a lot, and a checkpoint would
+otherwise remove WAL the new replica still needs. The slot is dropped with the replica; a slot
+left by a run that was killed is dropped by the next run, once an hour old and unused.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,9 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import IN_CI
 from tests.live import free_port
+
+SLOT_PREFIX = "civicmap_test_replica_"
+STALE_SLOT_S = 3600
 
 
 def unavailable(message: str) -> None:
@@ -33,17 +43,23 @@ class Standby:
         self.admin = make_url(admin_url)
         self.as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.bin = self._bindir()
+        self.slot = f"{SLOT_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:8]}"
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="civicmap-replica-"))
         self.data = self.folder / "data"
         if self.as_server:
             shutil.chown(self.folder, "postgres")
 
+    def _admin(self, statement: str, **params: str) -> list[str]:
+        engine = sa.create_engine(self.admin, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                return [str(v) for v in conn.execute(sa.text(statement), params).scalars()]
+        finally:
+            engine.dispose()
+
     def _bindir(self) -> Path:
-        engine = sa.create_engine(self.admin)
-        with engine.connect() as conn:
-            major = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
-        engine.dispose()
+        major = int(self._admin("SHOW server_version_num")[0]) // 10000
         debian = Path(f"/usr/lib/postgresql/{major}/bin")
         if debian.is_dir():
             return debian
@@ -57,7 +73,23 @@ class Standby:
             [*self.as_server, *command], capture_output=True, text=True, check=False, timeout=300
         )
 
+    def _unused_slots(self) -> list[str]:
+        return self._admin(
+            "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE :like AND NOT active",
+            like=SLOT_PREFIX.replace("_", r"\_") + "%",
+        )
+
+    def _drop_slot(self, name: str) -> None:
+        self._admin("SELECT pg_drop_replication_slot(:name)", name=name)
+
+    def _drop_stale_slots(self) -> None:
+        for name in self._unused_slots():
+            made = name.removeprefix(SLOT_PREFIX).split("_")[0]
+            if made.isdigit() and time.time() - int(made) > STALE_SLOT_S:
+                self._drop_slot(name)
+
     def start(self) -> None:
+        self._drop_stale_slots()
         copy = self._run(
             "env",
             f"PGPASSWORD={self.admin.password or ''}",
@@ -69,6 +101,8 @@ class Standby:
             "--write-recovery-conf",
             "--checkpoint=fast",
             "--wal-method=stream",
+            "--create-slot",
+            f"--slot={self.slot}",
             "--no-password",
         )
         if copy.returncode != 0:
@@ -105,6 +139,15 @@ class Standby:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+        # The primary's sender lets go of the slot a moment after the replica stops.
+        deadline = time.monotonic() + 30
+        while self._admin("SELECT 1 FROM pg_replication_slots WHERE slot_name = :n", n=self.slot):
+            if self.slot in self._unused_slots():
+                self._drop_slot(self.slot)
+            elif time.monotonic() > deadline:
+                pytest.fail(f"the replication slot {self.slot} stays in use; drop it")
+            else:
+                time.sleep(0.2)
 
     def url(self, database_url: str) -> str:
         return (

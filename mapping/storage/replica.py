@@ -9,9 +9,9 @@ replica how far it has replayed. The replica holds everything the primary had at
 noted time whose position it has replayed; the lag is the time since then. This measures what
 a reader would miss, whatever the clocks of the two machines say: an idle primary makes no lag,
 and a replica cut off from a busy primary falls behind even though it has replayed all it
-received. A check is made every quarter of `max_lag_s`, or every second if that is sooner, by
-the read that finds the last one that old; reads meanwhile decide on the last one, which errs
-toward the primary, since the lag is counted up to the moment of each decision.
+received. A check is made every quarter of `max_lag_s`, or every second if that is sooner, in a
+thread started by the read that finds the last one that old; reads decide on the last one,
+which errs toward the primary, since the lag is counted up to the moment of each decision.
 """
 
 from __future__ import annotations
@@ -90,8 +90,7 @@ class ReplicaMonitor:
         self._checking = threading.Lock()
 
     def due(self) -> bool:
-        """Whether the last check is too old to decide on (then call `check`, off the event
-        loop: it connects to both databases)."""
+        """Whether the last check is old enough for another (`check_soon`)."""
         seen = self._seen
         wait = self.interval_s if seen.replayed is not None else RETRY_DOWN_S
         return self.clock() - seen.at >= wait
@@ -118,11 +117,14 @@ class ReplicaMonitor:
         replica just failed)."""
         self._seen = _Seen(at=-float("inf"), replayed=None, fresh_as_of=self._seen.fresh_as_of)
 
-    def check(self) -> None:
-        """Note the primary's position, then ask the replica how far it has replayed. One
-        thread checks at a time; the others go on with the last check."""
-        if not self._checking.acquire(blocking=False):
-            return
+    def check_soon(self) -> None:
+        """Check in a thread of its own, unless a check is under way: the read that asks goes
+        on with the last check, so that no read waits for an unreachable replica."""
+        if self._checking.acquire(blocking=False):
+            threading.Thread(target=self._check, name="replica check", daemon=True).start()
+
+    def _check(self) -> None:
+        """Note the primary's position, then ask the replica how far it has replayed."""
         try:
             self._seen = self._look()
         finally:
