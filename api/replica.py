@@ -23,7 +23,7 @@ stored areas that name its hexagons included (api.deps.get_area_index).
 A read that fails on the replica (5xx, or an error raised before anything was sent: the replica
 went away, or PostgreSQL cancelled the query for a conflict with recovery) is answered again
 from the primary, and the replica is taken for unreachable until it is checked again. An
-outage of the replica costs time, never an error.
+outage of the replica costs a read answered twice, never an error.
 """
 
 from __future__ import annotations
