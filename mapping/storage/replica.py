@@ -105,13 +105,6 @@ class ReplicaMonitor:
             return False
         return self.clock() - seen.fresh_as_of <= self.max_lag_s
 
-    def lag_s(self) -> float | None:
-        """Seconds of the primary's history the replica may miss; None when unknown."""
-        seen = self._seen
-        if seen.replayed is None or seen.fresh_as_of is None:
-            return None
-        return self.clock() - seen.fresh_as_of
-
     def forget(self) -> None:
         """Read the primary until the next check, which the next read makes (a read on the
         replica just failed)."""
