@@ -352,35 +352,25 @@ beaches = sa.Table(
 
 # The sums of a tally row (mapping.storage.tallies keeps them), all whole numbers.
 TALLY_SUMS = (
-    "reports",
-    "rated",
-    "satisfied",
-    "satisfaction_sum",
-    "items",
-    "plastic",
-    "surveyed_mm",
-    "severity_sum",
-    "people_affected",
-    "status_operational",
-    "status_partly",
-    "status_closed",
-    "record_keys",
+    *("reports", "rated", "satisfied", "satisfaction_sum", "items", "plastic", "surveyed_mm"),
+    *("severity_sum", "people_affected", "status_operational", "status_partly"),
+    *("status_closed", "record_keys"),
 )
 
 
-def _tally_columns() -> list[sa.Column[Any]]:
-    """The key columns every tally row has after its unit (kind, category, source: '' for
-    reports sent here), before its month (0 for all time): rows of one unit, kind and category
-    are neighbours in the key's order, which answers group by."""
+def _tally_columns(*last: sa.Column[Any]) -> list[sa.Column[Any]]:
+    """A tally row's key after its unit (kind, category, source: '' for reports sent here,
+    then `last`), and its sums. Rows of one unit, kind and category are neighbours in the
+    key's order, which answers group by."""
     return [
         sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("category", sa.String(64), primary_key=True),
         sa.Column("source", sa.String(64), primary_key=True),
+        *last,
+        # The month as year * 12 + month - 1, or 0 for all time.
+        sa.Column("month", sa.Integer(), primary_key=True),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS),
     ]
-
-
-def _sum_columns() -> list[sa.Column[Any]]:
-    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS]
 
 
 hex_tallies = sa.Table(
@@ -388,10 +378,7 @@ hex_tallies = sa.Table(
     metadata,
     sa.Column("resolution", sa.SmallInteger(), primary_key=True),
     sa.Column("cell", sa.BigInteger(), primary_key=True),
-    *_tally_columns(),
-    sa.Column("sensitive", sa.Boolean(), primary_key=True),
-    sa.Column("month", sa.Integer(), primary_key=True),
-    *_sum_columns(),
+    *_tally_columns(sa.Column("sensitive", sa.Boolean(), primary_key=True)),
     sqlite_with_rowid=False,
 )
 
@@ -401,7 +388,5 @@ area_tallies = sa.Table(
     sa.Column("level", sa.SmallInteger(), primary_key=True),
     sa.Column("code", sa.String(64), primary_key=True),
     *_tally_columns(),
-    sa.Column("month", sa.Integer(), primary_key=True),
-    *_sum_columns(),
     sqlite_with_rowid=False,
 )
