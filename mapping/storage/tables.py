@@ -347,3 +347,52 @@ beaches = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
 )
+
+# XLSForm questionnaires (mapping.forms): each version as uploaded, never changed, with its
+# XForm and the spec its answers are checked by.
+forms = sa.Table(
+    "forms",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    *(
+        sa.Column(name, sa.String(64), nullable=False)
+        for name in ("form_id", "version", "campaign")
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("spec", Json, nullable=False),
+    sa.Column("xform", sa.Text(), nullable=False),
+    sa.Column("xform_md5", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("form_id", "version"),
+)
+# A response to one form version, found again by the client's `instance_id`. Its place is its
+# first geopoint answer; `public_*` the centre of that point's cell at the public resolution.
+form_responses = sa.Table(
+    "form_responses",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Uuid(), nullable=False, unique=True),
+    sa.Column("instance_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("form_seq", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("submitter", sa.String(32)),
+    *(sa.Column(name, sa.Float()) for name in ("lon", "lat", "public_lon", "public_lat")),
+    sa.Column("h3", sa.BigInteger()),
+    sa.Column("public_h3", sa.BigInteger()),
+    sa.Column("record_key", sa.SmallInteger(), nullable=False),  # the cell key method's
+)
+# The answers, typed: a row per answer (per chosen option of a select_multiple, `item` 0..),
+# its value in the column of its type; an image answer's `text` is its file's name.
+form_answers = sa.Table(
+    "form_answers",
+    metadata,
+    sa.Column("response_seq", sa.BigInteger(), primary_key=True),
+    sa.Column("question", sa.String(64), primary_key=True),
+    sa.Column("item", sa.SmallInteger(), primary_key=True),
+    sa.Column("text", sa.Text()),
+    sa.Column("day", sa.Date()),
+    *(sa.Column(name, sa.Float()) for name in ("number", "lon", "lat", "altitude", "accuracy")),
+)
