@@ -102,7 +102,8 @@ def test_an_answer_outside_its_constraint_is_a_422_naming_the_question(client):
     assert answer.json()["errors"] == [
         {
             "loc": ["answers", "price"],
-            "msg": "breaks its constraint (. > 0 and . < 10000): A price is between 0 and 10000 GHS",
+            "msg": "breaks its constraint (. > 0 and . < 10000): "
+            "A price is between 0 and 10000 GHS",
         }
     ]
     assert send(client, {"answers": answers(), "extra": 1}).status_code == 422
