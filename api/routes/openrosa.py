@@ -141,7 +141,7 @@ async def submission(
 
 
 def _submission_headers(limit: int) -> dict[str, str]:
-    return {"X-OpenRosa-Accept-Content-Length": str(limit)}
+    return {**HEADERS, "X-OpenRosa-Accept-Content-Length": str(limit)}
 
 
 async def _read_parts(

@@ -28,6 +28,7 @@ from mapping import hexgrid
 from mapping.errors import Conflict
 from mapping.forms.answers import GeoPoint, Value, check_answers
 from mapping.forms.catalogue import spec_of
+from mapping.forms.spec import FormSpec
 from mapping.photos.imaging import PhotoLimits, clean_photo
 from mapping.photos.store import PhotoStore
 from mapping.reports.rows import resolve_client_id
@@ -104,7 +105,7 @@ def submit_response(
             "response needs a new instanceID.",
             [{"loc": ["meta", "instanceID"], "msg": "already used for other answers"}],
         )
-    _keep_media(media, stored["id"], answers)
+    _keep_media(media, stored["id"], spec_of(form), answers)
     return Saved("duplicate", stored)
 
 
@@ -135,7 +136,7 @@ def _store(
         "record_key": secrets.randbelow(256),
         **place_columns(place, new.public_resolution),
     }
-    _keep_media(media, row["id"], answers)
+    _keep_media(media, row["id"], spec_of(form), answers)
     store.add_response(conn, row, answer_rows(answers))
     created = store.response_by_instance(conn, new.instance_id)
     assert created is not None
@@ -159,7 +160,7 @@ def _plain(answers: Mapping[str, Value]) -> dict[str, Any]:
     return out
 
 
-def first_point(spec: Any, answers: Mapping[str, Value]) -> GeoPoint | None:
+def first_point(spec: FormSpec, answers: Mapping[str, Value]) -> GeoPoint | None:
     """The response's place: its first geopoint answer in form order."""
     for question in spec.answered:
         value = answers.get(question.name)
@@ -213,27 +214,38 @@ def answer_rows(answers: Mapping[str, Value]) -> list[dict[str, Any]]:
     return rows
 
 
-def media_key(response_id: uuid.UUID, name: str) -> str:
-    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-    return f"forms/{response_id}/{digest}.jpg"
+def media_keys(
+    response_id: uuid.UUID, spec: FormSpec, answers: Mapping[str, Value]
+) -> dict[str, str]:
+    """Where the file of each image answer is kept, by file name: the response's folder, the
+    question's place in the form (`<id>/<n>.jpg`, as the photo store's keys are)."""
+    keys = {}
+    for number, question in enumerate(spec.answered, start=1):
+        value = answers.get(question.name)
+        if question.type == "image" and isinstance(value, str):
+            keys[value] = f"{response_id}/{number}.jpg"
+    return keys
 
 
-def _keep_media(media: Media | None, response_id: uuid.UUID, answers: Mapping[str, Value]) -> None:
-    """Clean and keep each file an image answer names (all decoded before any is written)."""
+def _keep_media(
+    media: Media | None, response_id: uuid.UUID, spec: FormSpec, answers: Mapping[str, Value]
+) -> None:
+    """Clean and keep each file an image answer names (all decoded before any is written);
+    a file kept before (a resubmission) is not written again."""
     if media is None:
         return
-    named = [v for v in answers.values() if isinstance(v, str) and v in media.files]
+    keys = media_keys(response_id, spec, answers)
     cleaned = [
-        (name, clean_photo(media.files[name], limits=media.limits, loc=["media", name]))
-        for name in dict.fromkeys(named)
+        (keys[name], clean_photo(media.files[name], limits=media.limits, loc=["media", name]))
+        for name in keys
+        if name in media.files
     ]
-    for name, photo in cleaned:
-        key = media_key(response_id, name)
+    for key, photo in cleaned:
         if media.store.get(key) is None:
             media.store.put(key, photo.data)
 
 
-def read_answers(rows: list[RowMapping], spec: Any) -> dict[str, Value]:
+def read_answers(rows: list[RowMapping], spec: FormSpec) -> dict[str, Value]:
     """Stored answer rows back as typed values."""
     types = {q.name: q.type for q in spec.questions}
     out: dict[str, Any] = {}
