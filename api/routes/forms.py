@@ -17,8 +17,8 @@ from api.deps import EngineDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
 from mapping.errors import InvalidInput, InvalidQuery, UnsupportedMedia, error_items
-from mapping.forms import catalogue, table
-from mapping.forms.responses import (
+from mapping.reports.forms import catalogue, table
+from mapping.reports.forms.responses import (
     ResponseCreate,
     instance_id_for,
     read_answers,

@@ -20,8 +20,8 @@ from api.auth import PUBLIC, WriterDep
 from api.deps import EngineDep, PhotoLimitsDep, PhotoStoreDep, SettingsDep
 from api.errors import headers_of, status_of
 from mapping.errors import CivicMapError, InvalidInput, TooLarge
-from mapping.forms import catalogue, openrosa
-from mapping.forms.responses import Media, submit_response
+from mapping.reports.forms import catalogue, openrosa
+from mapping.reports.forms.responses import Media, submit_response
 from mapping.storage import forms as store
 
 router = APIRouter(prefix="/openrosa", tags=["openrosa"])

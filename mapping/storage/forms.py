@@ -1,5 +1,5 @@
 """Storage of forms, their responses and typed answers (tables `forms`, `form_responses`,
-`form_answers`). Plain reads and writes; the rules are mapping.forms'."""
+`form_answers`). Plain reads and writes; the rules are mapping.reports.forms'."""
 
 from __future__ import annotations
 

@@ -348,7 +348,7 @@ beaches = sa.Table(
     sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
 )
 
-# XLSForm questionnaires (mapping.forms): each version as uploaded, never changed, with its
+# XLSForm questionnaires (mapping.reports.forms): each version as uploaded, never changed, with its
 # XForm and the spec its answers are checked by.
 forms = sa.Table(
     "forms",

@@ -1,4 +1,4 @@
-"""XLSForm questionnaires, their responses and typed answers (mapping.forms).
+"""XLSForm questionnaires, their responses and typed answers (mapping.reports.forms).
 
 - `forms`: each uploaded version of a form (unique by `form_id` and `version`), with the XForm
   pyxform made of it and the spec its answers are checked by; bound to a campaign and a kind.

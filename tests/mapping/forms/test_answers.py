@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from mapping.errors import InvalidInput
-from mapping.forms.answers import GeoPoint, check_answers
-from mapping.forms.spec import FormSpec
-from mapping.forms.xlsform import read_xlsform
+from mapping.reports.forms.answers import GeoPoint, check_answers
+from mapping.reports.forms.spec import FormSpec
+from mapping.reports.forms.xlsform import read_xlsform
 from tests.forms import answers, workbook
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mapping.errors import InvalidInput
-from mapping.forms.xlsform import read_xlsform
+from mapping.reports.forms.xlsform import read_xlsform
 from tests.forms import workbook
 
 HEADER = ["type", "name", "label", "required", "constraint", "relevant", "civicmap::personal"]
@@ -97,3 +97,11 @@ def test_questions_inside_a_group_keep_their_path():
     spec = read_xlsform(workbook(rows, header=HEADER, choices=None)).spec
     question = spec.question("count")
     assert question is not None and question.path == "/data/stall/count"
+
+
+def test_every_question_type_has_a_column_type_downloads_know():
+    from mapping.export import table as export_table
+    from mapping.reports.forms.table import COLUMN_TYPES
+
+    known = {export_table.TEXT, export_table.INTEGER, export_table.REAL, export_table.DATE}
+    assert set(COLUMN_TYPES.values()) <= known

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.engine import Connection, RowMapping
 
 from mapping.errors import Conflict, InvalidInput, NotFound
-from mapping.forms.spec import FormSpec
-from mapping.forms.xlsform import read_xlsform
+from mapping.reports.forms.spec import FormSpec
+from mapping.reports.forms.xlsform import read_xlsform
 from mapping.storage import campaigns as campaign_store
 from mapping.storage import forms as store
 from mapping.taxonomy import KINDS

@@ -19,8 +19,8 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 from mapping.errors import ErrorItem, InvalidInput
-from mapping.forms.spec import FormSpec, Question
-from mapping.forms.xpath import ExpressionError, is_true
+from mapping.reports.forms.spec import FormSpec, Question
+from mapping.reports.forms.xpath import ExpressionError, is_true
 
 # XForms' int is JavaRosa's 32-bit integer; a decimal is bounded so that it stays exact enough.
 INT_RANGE = (-(2**31), 2**31 - 1)

@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from mapping.disclosure.publish import View, rfc3339, utc
-from mapping.export.table import DATE, DATETIME, INTEGER, REAL, TEXT
-from mapping.forms.answers import GeoPoint, Value
-from mapping.forms.responses import public_point, read_answers
-from mapping.forms.spec import FormSpec, Question
+from mapping.reports.forms.answers import GeoPoint, Value
+from mapping.reports.forms.responses import public_point, read_answers
+from mapping.reports.forms.spec import FormSpec, Question
 from mapping.storage import forms as store
 
+# Column types by the names downloads know them by (mapping.export.table, which this room may
+# not import: the API hands them over).
+TEXT, INTEGER, REAL, DATE, DATETIME = "text", "integer", "real", "date", "datetime"
 COLUMN_TYPES = {
     "text": TEXT,
     "integer": INTEGER,

@@ -1,7 +1,7 @@
 """What the server keeps of a form to check its answers: each question's type, path, choices
 and the XPath of its `required`, `constraint` and `relevant`, as the XForm states them.
 
-A spec is made once, at upload (mapping.forms.xlsform), and stored with the form version as
+A spec is made once, at upload (mapping.reports.forms.xlsform), and stored with the form version as
 JSON, so a response to an old version is checked against that version's own spec.
 """
 

@@ -1,6 +1,6 @@
 """Responses to a form version: checked, stored typed, found again by their instance id.
 
-The same rules hold whatever client sent the response (mapping.forms.answers). A response
+The same rules hold whatever client sent the response (mapping.reports.forms.answers). A response
 is keyed by its `instance_id` (OpenRosa's `meta/instanceID`; our API makes one from its
 `client_id`): the same id with the same answers again stores nothing and finds the stored
 response, and the same id with other answers is a Conflict, as ODK Central answers it.
@@ -26,9 +26,9 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from mapping import hexgrid
 from mapping.errors import Conflict
-from mapping.forms.answers import GeoPoint, Value, check_answers
-from mapping.forms.catalogue import spec_of
-from mapping.forms.spec import FormSpec
+from mapping.reports.forms.answers import GeoPoint, Value, check_answers
+from mapping.reports.forms.catalogue import spec_of
+from mapping.reports.forms.spec import FormSpec
 from mapping.photos.imaging import PhotoLimits, clean_photo
 from mapping.photos.store import PhotoStore
 from mapping.reports.rows import resolve_client_id

@@ -21,8 +21,8 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2xform import convert
 
 from mapping.errors import ErrorItem, InvalidInput
-from mapping.forms.spec import FormSpec, from_pyxform
-from mapping.forms.xpath import ExpressionError, compile_expression
+from mapping.reports.forms.spec import FormSpec, from_pyxform
+from mapping.reports.forms.xpath import ExpressionError, compile_expression
 
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 2000

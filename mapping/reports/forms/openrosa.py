@@ -17,7 +17,7 @@ from defusedxml import ElementTree as SafeTree
 from defusedxml.common import DefusedXmlException
 
 from mapping.errors import ErrorItem, InvalidInput
-from mapping.forms.spec import FormSpec
+from mapping.reports.forms.spec import FormSpec
 
 VERSION = "1.0"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
