@@ -10,6 +10,7 @@ from api.routes import (
     coverage,
     effort,
     feeds,
+    form_aggregates,
     forms,
     health,
     hotspots,
@@ -46,6 +47,7 @@ api_router.include_router(feeds.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(imports.router)
 api_router.include_router(forms.router)
+api_router.include_router(form_aggregates.router)
 
 root_router = APIRouter()
 root_router.include_router(health.router)

@@ -17,6 +17,7 @@ from api.deps import EngineDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
 from mapping.errors import InvalidInput, InvalidQuery, UnsupportedMedia, error_items
+from mapping.keys import Principal
 from mapping.reports.forms import catalogue, table
 from mapping.reports.forms.responses import (
     ResponseCreate,
@@ -24,7 +25,6 @@ from mapping.reports.forms.responses import (
     read_answers,
     submit_response,
 )
-from mapping.keys import Principal
 from mapping.storage import forms as store
 
 router = APIRouter(tags=["forms"])

@@ -26,11 +26,11 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from mapping import hexgrid
 from mapping.errors import Conflict
+from mapping.photos.imaging import PhotoLimits, clean_photo
+from mapping.photos.store import PhotoStore
 from mapping.reports.forms.answers import GeoPoint, Value, check_answers
 from mapping.reports.forms.catalogue import spec_of
 from mapping.reports.forms.spec import FormSpec
-from mapping.photos.imaging import PhotoLimits, clean_photo
-from mapping.photos.store import PhotoStore
 from mapping.reports.rows import resolve_client_id
 from mapping.storage import forms as store
 

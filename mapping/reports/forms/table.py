@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, RowMapping
 
 from mapping.disclosure.publish import View, rfc3339, utc
 from mapping.reports.forms.answers import GeoPoint, Value
@@ -131,21 +131,34 @@ class ResponsePages:
         self.last_seq: int | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        after, left = self.after, self.limit
-        while left is None or left > 0:
-            size = PAGE if left is None else min(PAGE, left)
-            with self.engine.connect() as conn:
-                rows = store.responses_page(conn, self.form_id, after=after, limit=size)
-                answers = store.answers_of(conn, [r["seq"] for r in rows])
-            for row in rows:
-                spec = self.specs[row["form_seq"]]
-                typed = read_answers(answers.get(row["seq"], []), spec)
-                self.last_seq = row["seq"]
-                yield response_feature(row, typed, spec, self.view, self.hidden)
-            if len(rows) < size:
-                return
-            after = rows[-1]["seq"]
-            left = None if left is None else left - len(rows)
+        walked = walk(self.engine, self.form_id, self.specs, after=self.after, limit=self.limit)
+        for row, typed in walked:
+            self.last_seq = row["seq"]
+            yield response_feature(row, typed, self.specs[row["form_seq"]], self.view, self.hidden)
+
+
+def walk(
+    engine: Engine,
+    form_id: str,
+    specs: Mapping[int, FormSpec],
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> Iterator[tuple[RowMapping, dict[str, Value]]]:
+    """Each response of a form after seq `after` (at most `limit`) with its typed answers,
+    read from storage a page at a time."""
+    left = limit
+    while left is None or left > 0:
+        size = PAGE if left is None else min(PAGE, left)
+        with engine.connect() as conn:
+            rows = store.responses_page(conn, form_id, after=after, limit=size)
+            answers = store.answers_of(conn, [r["seq"] for r in rows])
+        for row in rows:
+            yield row, read_answers(answers.get(row["seq"], []), specs[row["form_seq"]])
+        if len(rows) < size:
+            return
+        after = rows[-1]["seq"]
+        left = None if left is None else left - len(rows)
 
 
 def union_types(specs: Mapping[int, FormSpec], view: View) -> dict[str, str]:
