@@ -30,6 +30,15 @@ XML = "text/xml; charset=utf-8"
 HEADERS = {"X-OpenRosa-Version": openrosa.VERSION}
 SUBMISSION_PART = "xml_submission_file"
 MAX_MEDIA = 10
+# The statuses whose problems an OpenRosa operation answers as an OpenRosaResponse (a refused
+# key or a spent quota is the API's usual problem JSON, its `default`).
+XML_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": "An OpenRosaResponse whose message says what to fix",
+        "content": {"text/xml": {"schema": {"type": "string"}}},
+    }
+    for status in (400, 404, 409, 413, 415, 422)
+}
 
 
 def _xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -43,6 +52,7 @@ def _xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) 
     summary="OpenRosa form list (xformsList) of every current form version",
     response_class=Response,
     openapi_extra=PUBLIC,
+    responses={200: {"content": {"text/xml": {"schema": {"type": "string"}}}}},
 )
 def form_list(
     request: Request,
@@ -64,6 +74,7 @@ def form_list(
     summary="OpenRosa form download: one form version's XForm",
     response_class=Response,
     openapi_extra=PUBLIC,
+    responses={200: {"content": {"text/xml": {"schema": {"type": "string"}}}}, **XML_PROBLEMS},
 )
 def form_download(form_id: str, version: str, engine: EngineDep) -> Response:
     try:
@@ -86,6 +97,7 @@ def submission_check(settings: SettingsDep) -> Response:
     summary="OpenRosa submission: xml_submission_file and its media",
     status_code=201,
     response_class=Response,
+    responses={201: {"content": {"text/xml": {"schema": {"type": "string"}}}}, **XML_PROBLEMS},
     openapi_extra={
         "requestBody": {
             "content": {
