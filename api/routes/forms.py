@@ -13,13 +13,14 @@ from pydantic import ValidationError
 from api import downloads, params
 from api.auth import PUBLIC, ViewDep, WriterDep, requires, role_doc
 from api.body import read_json
-from api.deps import EngineDep, SettingsDep
+from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
 from mapping.errors import InvalidInput, InvalidQuery, UnsupportedMedia, error_items
 from mapping.keys import Principal
 from mapping.reports.forms import catalogue, table
 from mapping.reports.forms.responses import (
+    Filing,
     ResponseCreate,
     instance_id_for,
     read_answers,
@@ -179,6 +180,8 @@ async def create_response(
     settings: SettingsDep,
     view: ViewDep,
     submitter: WriterDep,
+    limits: LimitsDep,
+    areas: AreasDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     obj = await read_json(request)
@@ -200,6 +203,7 @@ async def create_response(
             instance_id=instance_id_for(sent.client_id, idempotency_key),
             submitter=submitter,
             public_resolution=settings.public_h3_resolution,
+            filing=Filing(limits, areas.current()),
         )
 
     saved = await run_in_threadpool(submit)

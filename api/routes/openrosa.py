@@ -17,11 +17,18 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.auth import PUBLIC, WriterDep
-from api.deps import EngineDep, PhotoLimitsDep, PhotoStoreDep, SettingsDep
+from api.deps import (
+    AreasDep,
+    EngineDep,
+    LimitsDep,
+    PhotoLimitsDep,
+    PhotoStoreDep,
+    SettingsDep,
+)
 from api.errors import headers_of, status_of
 from mapping.errors import CivicMapError, InvalidInput, TooLarge
 from mapping.reports.forms import catalogue, openrosa
-from mapping.reports.forms.responses import Media, submit_response
+from mapping.reports.forms.responses import Filing, Media, submit_response
 from mapping.storage import forms as store
 
 router = APIRouter(prefix="/openrosa", tags=["openrosa"])
@@ -120,6 +127,8 @@ async def submission(
     submitter: WriterDep,
     photo_store: PhotoStoreDep,
     photo_limits: PhotoLimitsDep,
+    limits: LimitsDep,
+    areas: AreasDep,
 ) -> Response:
     headers = _submission_headers(settings.max_upload_body_bytes)
     try:
@@ -139,6 +148,7 @@ async def submission(
                 submitter=submitter,
                 public_resolution=settings.public_h3_resolution,
                 media=Media(files, photo_store, photo_limits),
+                filing=Filing(limits, areas.current()),
             )
 
         saved = await run_in_threadpool(submit)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, RowMapping
 
 from mapping.errors import Conflict, InvalidInput, NotFound
+from mapping.reports.forms import bridge
 from mapping.reports.forms.spec import FormSpec
 from mapping.reports.forms.xlsform import read_xlsform
 from mapping.storage import campaigns as campaign_store
@@ -46,6 +47,7 @@ def upload_form(
         raise NotFound(f"There is no campaign {campaign!r}; see GET /api/v1/campaigns.")
     converted = read_xlsform(data)
     spec = converted.spec
+    bridge.check_binding(spec, kind, converted.rows)
     md5 = hashlib.md5(converted.xform.encode(), usedforsecurity=False).hexdigest()
     earlier = store.versions(conn, spec.form_id)
     if earlier and earlier[0]["campaign"] != campaign:

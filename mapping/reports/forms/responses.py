@@ -11,6 +11,7 @@ split large submissions): those are kept then.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -25,13 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from mapping import hexgrid
+from mapping.areas.index import AreaIndex
 from mapping.errors import Conflict
 from mapping.photos.imaging import PhotoLimits, clean_photo
 from mapping.photos.store import PhotoStore
+from mapping.reports.forms import bridge
 from mapping.reports.forms.answers import GeoPoint, Value, check_answers
 from mapping.reports.forms.catalogue import spec_of
 from mapping.reports.forms.spec import FormSpec
-from mapping.reports.rows import resolve_client_id
+from mapping.reports.rows import Limits, resolve_client_id
 from mapping.storage import forms as store
 
 MAX_INSTANCE_ID = 100
@@ -62,6 +65,14 @@ class Saved:
 
 
 @dataclass(frozen=True, slots=True)
+class Filing:
+    """How the response of a form bound to a report kind files its report."""
+
+    limits: Limits
+    areas: AreaIndex | None
+
+
+@dataclass(frozen=True, slots=True)
 class Media:
     """Files sent with a response, by name, and where and how to keep them."""
 
@@ -80,13 +91,33 @@ def submit_response(
     submitter: str | None,
     public_resolution: int,
     media: Media | None = None,
+    filing: Filing | None = None,
     now: datetime | None = None,
 ) -> Saved:
-    """Check and store one response to `form` (a stored version), or find it again."""
+    """Check and store one response to `form` (a stored version), or find it again. With
+    `filing`, a form bound to a report kind also files its report (mapping.reports.forms.bridge)
+    before the response is stored, so that a refused report stores nothing."""
     spec = spec_of(form)
     names = frozenset(media.files) if media else frozenset()
     answers = check_answers(spec, given, source=source, media=names)
     digest = content_hash(form, answers)
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        stored = store.response_by_instance(conn, instance_id)
+    if stored is None and filing is not None and form["kind"] in bridge.ATTRIBUTES:
+        # A report filed by an earlier attempt that stored no response stands.
+        with contextlib.suppress(Conflict):
+            bridge.file_report(
+                engine,
+                form,
+                spec,
+                answers,
+                instance_id=instance_id,
+                limits=filing.limits,
+                areas=filing.areas,
+                submitter=submitter,
+                received=now,
+            )
     try:
         with engine.begin() as conn:
             stored = store.response_by_instance(conn, instance_id)

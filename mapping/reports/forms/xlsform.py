@@ -66,6 +66,7 @@ _COLUMN = re.compile(r"the '([\w:]+)' (?:value|column)")
 class ConvertedForm:
     spec: FormSpec
     xform: str
+    rows: dict[str, int]  # the survey sheet's row of each question, by name
 
 
 def read_xlsform(data: bytes) -> ConvertedForm:
@@ -94,7 +95,7 @@ def read_xlsform(data: bytes) -> ConvertedForm:
         title=str(converted._pyxform.get("title") or settings["form_id"]),
     )
     _check_rules(spec, question_rows)
-    return ConvertedForm(spec=spec, xform=converted.xform)
+    return ConvertedForm(spec=spec, xform=converted.xform, rows=question_rows)
 
 
 def _open(data: bytes) -> Any:
