@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 
 import pytest
 
+from mapping.photos.store import DirectoryPhotoStore
 from mapping.reports.forms.responses import media_keys
 from mapping.reports.forms.xlsform import read_xlsform
-from mapping.photos.store import DirectoryPhotoStore
 from tests.forms import workbook
 from tests.photos import assert_no_metadata, phone_jpeg
 
