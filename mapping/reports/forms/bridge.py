@@ -79,10 +79,14 @@ def report_of(
 ) -> dict[str, Any]:
     """The report a response files, as a GeoJSON Feature for ingest."""
     point = next(v for q in spec.answered if isinstance(v := answers.get(q.name), GeoPoint))
-    attributes: dict[str, Any] = {n: answers[n] for n in ATTRIBUTES[kind] if n in answers}
+    # A report's attributes are public: an answer marked personal never becomes one.
+    public = {q.name for q in spec.answered if not q.personal}
+    attributes: dict[str, Any] = {
+        n: answers[n] for n in ATTRIBUTES[kind] if n in answers and n in public
+    }
     if kind == "litter":
         codes = litter_materials()
-        attributes["items"] = {n: v for n, v in answers.items() if n in codes}
+        attributes["items"] = {n: v for n, v in answers.items() if n in codes and n in public}
     properties: dict[str, Any] = {
         "kind": kind,
         "category": answers.get("category"),
