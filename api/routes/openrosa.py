@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from api.auth import PUBLIC, WriterDep
+from api import digest
+from api.auth import PUBLIC, PrincipalDep, count_write
 from api.deps import (
     AreasDep,
     EngineDep,
@@ -26,7 +27,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import headers_of, status_of
-from mapping.errors import CivicMapError, InvalidInput, TooLarge
+from mapping.errors import CivicMapError, InvalidInput, TooLarge, Unauthorized
 from mapping.reports.forms import catalogue, openrosa
 from mapping.reports.forms.responses import Filing, Media, submit_response
 from mapping.storage import forms as store
@@ -46,6 +47,22 @@ XML_PROBLEMS: dict[int | str, dict[str, Any]] = {
     }
     for status in (400, 404, 409, 413, 415, 422)
 }
+
+
+def openrosa_writer(
+    request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep
+) -> str:
+    """The write quota of reports; where a key is needed, the 401 also offers Digest, which
+    ODK Collect answers by asking for a username (a key's prefix) and password (the key)."""
+    try:
+        return count_write(request, engine, settings, principal)
+    except Unauthorized as exc:
+        if isinstance(exc, digest.Challenge):
+            raise
+        raise digest.challenge(request, exc.detail) from None
+
+
+WriterDep = Annotated[str, Depends(openrosa_writer)]
 
 
 def _xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -95,7 +112,9 @@ def form_download(form_id: str, version: str, engine: EngineDep) -> Response:
 @router.head(
     "/submission", summary="OpenRosa pre-submission check", status_code=204, openapi_extra=PUBLIC
 )
-def submission_check(settings: SettingsDep) -> Response:
+def submission_check(request: Request, settings: SettingsDep, principal: PrincipalDep) -> Response:
+    if principal.key_id is None and settings.anonymous_writes_per_minute == 0:
+        raise digest.challenge(request, "Anonymous submission is off here; sign with a key.")
     return Response(status_code=204, headers=_submission_headers(settings.max_upload_body_bytes))
 
 

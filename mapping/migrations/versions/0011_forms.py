@@ -5,6 +5,8 @@
 - `form_responses`: one row per response, found again by the client's `instance_id`; its place
   (first geopoint answer) exact and as the public sees it; the cell key method's record key.
 - `form_answers`: the answers, one typed value per row (per chosen option of a select_multiple).
+- `api_keys.digest_ha1`: HTTP Digest's HA1 of a key made from now on (MD5 of prefix, realm and
+  key), so that ODK Collect can sign OpenRosa requests with the key as its password.
 
 Revision ID: 0011
 Revises: 0009
@@ -54,6 +56,7 @@ def upgrade() -> None:
         sa.Column("record_key", sa.SmallInteger(), nullable=False),
     )
     op.create_index("ix_form_responses_form_seq", "form_responses", ["form_seq"])
+    op.add_column("api_keys", sa.Column("digest_ha1", sa.String(32)))
     op.create_table(
         "form_answers",
         sa.Column("response_seq", sa.BigInteger(), primary_key=True),
@@ -66,6 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("api_keys", "digest_ha1")
     op.drop_table("form_answers")
     op.drop_index("ix_form_responses_form_seq", "form_responses")
     op.drop_table("form_responses")
