@@ -30,7 +30,7 @@ def test_keys_made_before_stay_bearer_keys_and_the_downgrade_undoes_forms(databa
         with engine.begin() as conn:
             old = authenticate(conn, "cm_oldkey1-secret")
             assert old is not None and old.role == "volunteer"
-            _, new = create_key(conn, name="new", role="volunteer")
+            create_key(conn, name="new", role="volunteer")
             ha1 = dict(conn.execute(sa.text("SELECT name, digest_ha1 FROM api_keys")).all())
         assert ha1["old"] is None and len(ha1["new"]) == 32
         config = migrations._config()
