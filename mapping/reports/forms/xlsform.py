@@ -76,7 +76,8 @@ def read_xlsform(data: bytes) -> ConvertedForm:
     if rows is None:
         raise _invalid("The workbook has no 'survey' sheet.", ["survey"], "no 'survey' sheet")
     settings = _settings(_sheet_rows(book, "settings") or [])
-    question_rows = _check_survey(rows)
+    lists = {row.get("list_name", "") for row in _sheet_rows(book, "choices") or []}
+    question_rows = _check_survey(rows, lists)
     try:
         converted = convert(data, file_type=".xlsx", form_name=ROOT, warnings=[])
     except PyXFormError as exc:
@@ -155,8 +156,9 @@ def _settings(rows: list[dict[str, Any]]) -> dict[str, str]:
     return values
 
 
-def _check_survey(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Our own checks of the survey sheet; the row of each question by name."""
+def _check_survey(rows: list[dict[str, Any]], lists: set[str]) -> dict[str, int]:
+    """Our own checks of the survey sheet (`lists`: the choices sheet's list names); the row
+    of each question by name."""
     errors: list[ErrorItem] = []
     seen: dict[str, int] = {}
     for row in rows:
@@ -171,6 +173,14 @@ def _check_survey(rows: list[dict[str, Any]]) -> dict[str, int]:
                 ("select_one_from_file", "select_multiple_from_file")
             ):
                 errors.append(_item(number, "type", f"{kind!r} is not supported"))
+            elif (listed := _list_name(kind)) not in lists:
+                errors.append(
+                    _item(
+                        number,
+                        "type",
+                        f"the list {listed!r} is not on the choices sheet (its list_name column)",
+                    )
+                )
         elif kind.lower() not in QUESTION_TYPES:
             errors.append(
                 _item(number, "type", f"type {kind!r} is not supported; use one of {SUPPORTED}")
@@ -194,6 +204,12 @@ def _check_survey(rows: list[dict[str, Any]]) -> dict[str, int]:
     if errors:
         raise InvalidInput(_detail(errors), errors)
     return seen
+
+
+def _list_name(kind: str) -> str:
+    prefix = next(p for p in SELECTS if kind.lower().startswith(p))
+    rest = kind[len(prefix) :].split()
+    return rest[0] if rest else ""
 
 
 def _check_rules(spec: FormSpec, rows: dict[str, int]) -> None:

@@ -57,6 +57,7 @@ def test_the_market_survey_converts_with_its_types_rules_and_languages():
         (["text", "q", "Q", "", ". >", "", ""], "constraint", "cannot be evaluated"),
         (["text", "q", "Q", "", "", "", "maybe"], "civicmap::personal", "yes or no"),
         (["text", "2q", "Q", "", "", "", ""], "name", "names must begin"),
+        (["select_one nolist", "q", "Q", "", "", "", ""], "type", "'nolist' is not on the choices"),
     ],
 )
 def test_a_broken_row_is_named_by_sheet_row_and_column(row, column, words):
