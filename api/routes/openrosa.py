@@ -10,6 +10,7 @@ anyone may read the forms, and submit as anonymous reports are submitted (rate l
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -30,6 +31,7 @@ from api.errors import headers_of, status_of
 from mapping.errors import CivicMapError, InvalidInput, TooLarge, Unauthorized
 from mapping.reports.forms import catalogue, openrosa
 from mapping.reports.forms.responses import Filing, Media, submit_response
+from mapping.storage import campaigns as campaign_store
 from mapping.storage import forms as store
 
 router = APIRouter(prefix="/openrosa", tags=["openrosa"])
@@ -73,7 +75,8 @@ def _xml(body: bytes, status: int = 200, headers: dict[str, str] | None = None) 
 
 @router.get(
     "/formList",
-    summary="OpenRosa form list (xformsList) of every current form version",
+    summary="OpenRosa form list (xformsList): the current version of the forms of campaigns "
+    "running now",
     response_class=Response,
     openapi_extra=PUBLIC,
     responses={200: {"content": {"text/xml": {"schema": {"type": "string"}}}}},
@@ -85,7 +88,10 @@ def form_list(
     verbose: Annotated[bool, Query()] = False,
 ) -> Response:
     with engine.connect() as conn:
-        rows = store.current_forms(conn)
+        running = {
+            c["slug"] for c in campaign_store.list_campaigns(conn, active_at=datetime.now(UTC))
+        }
+        rows = [row for row in store.current_forms(conn) if row["campaign"] in running]
     if form_id is not None:
         rows = [row for row in rows if row["form_id"] == form_id]
     base = str(request.base_url).rstrip("/")

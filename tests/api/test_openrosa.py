@@ -81,6 +81,32 @@ def test_the_form_list_names_each_form_with_a_hash_of_what_it_downloads(client):
     assert ElementTree.fromstring(only.content).findall(f"{LIST_NS}xform") == []
 
 
+def test_the_forms_of_a_campaign_that_has_ended_leave_the_list(client, keys):
+    ended = client.post(
+        "/api/v1/campaigns",
+        json={
+            "slug": "last-year",
+            "title": "Prices 2025",
+            "description": "Over.",
+            "kind": "service",
+            "start": "2025-01-01T00:00:00Z",
+            "end": "2025-12-31T00:00:00Z",
+        },
+        headers=keys["planner"],
+    )
+    assert ended.status_code == 201, ended.text
+    data = workbook(form_id="prices_2025")
+    stored = client.post(
+        "/api/v1/campaigns/last-year/forms",
+        files={"file": ("f.xlsx", data)},
+        headers=keys["planner"],
+    )
+    assert stored.status_code == 201
+    listed = ElementTree.fromstring(client.get("/openrosa/formList", headers=COLLECT).content)
+    ids = [x.findtext(f"{LIST_NS}formID") for x in listed.findall(f"{LIST_NS}xform")]
+    assert ids == ["market_prices"]
+
+
 def test_the_pre_submission_check_says_how_much_may_be_sent(client, settings):
     check = client.head("/openrosa/submission", headers=COLLECT)
     assert check.status_code == 204
