@@ -3,6 +3,7 @@ are listed and downloaded with one typed column per question."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,16 +14,17 @@ from pydantic import ValidationError
 from api import downloads, params
 from api.auth import PUBLIC, ViewDep, WriterDep, requires, role_doc
 from api.body import read_json
-from api.deps import AreasDep, EngineDep, LimitsDep, SettingsDep
+from api.deps import AreasDep, EngineDep, LimitsDep, PhotoStoreDep, SettingsDep
 from api.openapi import body
 from api.responses import FastJSONResponse, GeoJSONResponse, feature_collection
-from mapping.errors import InvalidInput, InvalidQuery, UnsupportedMedia, error_items
+from mapping.errors import InvalidInput, InvalidQuery, NotFound, UnsupportedMedia, error_items
 from mapping.keys import Principal
 from mapping.reports.forms import catalogue, table
 from mapping.reports.forms.responses import (
     Filing,
     ResponseCreate,
     instance_id_for,
+    media_keys,
     read_answers,
     submit_response,
 )
@@ -275,3 +277,34 @@ def _cursor(cursor: str | None) -> int:
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/api/v1"
+
+
+@router.get(
+    "/forms/{form_id}/responses/{response_id}/photos/{question}",
+    summary="The photo an image answer names, cleaned of metadata (exact-location roles)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+    openapi_extra=role_doc("exact_locations"),
+)
+def read_response_photo(
+    form_id: str,
+    response_id: uuid.UUID,
+    question: str,
+    engine: EngineDep,
+    photos: PhotoStoreDep,
+    _: Annotated[Principal, requires("exact_locations")],
+) -> Response:
+    with engine.connect() as conn:
+        row = store.response_by_id(conn, response_id)
+        form = store.form_by_seq(conn, row["form_seq"]) if row is not None else None
+        answers = store.answers_of(conn, [row["seq"]]) if row is not None else {}
+    if row is None or form is None or row["form_id"] != form_id:
+        raise NotFound(f"There is no response {response_id} to form {form_id!r}.")
+    spec = catalogue.spec_of(form)
+    typed = read_answers(answers.get(row["seq"], []), spec)
+    name = typed.get(question)
+    key = media_keys(row["id"], spec, typed).get(name) if isinstance(name, str) else None
+    data = photos.get(key) if key is not None else None
+    if data is None:
+        raise NotFound(f"Answer {question!r} of this response names no photo kept here.")
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -53,6 +53,15 @@ def response_by_instance(conn: Connection, instance_id: str) -> RowMapping | Non
     return conn.execute(query).mappings().first()
 
 
+def response_by_id(conn: Connection, response_id: Any) -> RowMapping | None:
+    query = (
+        sa.select(*_RESPONSE)
+        .join(forms, forms.c.seq == form_responses.c.form_seq)
+        .where(form_responses.c.id == response_id)
+    )
+    return conn.execute(query).mappings().first()
+
+
 def add_response(
     conn: Connection, row: Mapping[str, Any], answers: Iterable[Mapping[str, Any]]
 ) -> int:

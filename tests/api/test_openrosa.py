@@ -10,9 +10,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-from mapping.photos.store import DirectoryPhotoStore
-from mapping.reports.forms.responses import media_keys
-from mapping.reports.forms.xlsform import read_xlsform
 from tests.forms import workbook
 from tests.openrosa import BOUNDARY, COLLECT, recorded_submission
 from tests.photos import assert_no_metadata, phone_jpeg
@@ -130,11 +127,14 @@ def test_a_submission_with_a_photo_is_stored_once_and_its_photo_cleaned(client, 
     answers = stored["properties"]["answers"]
     assert answers["sellers"] == ["market_women", "shops"] and answers["quantity_kg"] == 20
     assert stored["geometry"]["coordinates"] == pytest.approx([-0.2057, 5.5502])
-    spec = read_xlsform(workbook()).spec
-    keys = media_keys(uuid.UUID(stored["id"]), spec, {"photo": answers["photo"]})
-    photo = DirectoryPhotoStore(settings.photo_dir).get(keys[answers["photo"]])
-    assert photo is not None
-    assert_no_metadata(photo)
+    photo_url = f"/api/v1/forms/market_prices/responses/{stored['id']}/photos/photo"
+    assert client.get(photo_url).status_code == 401
+    assert client.get(photo_url, headers=keys["volunteer"]).status_code == 403
+    photo = client.get(photo_url, headers=keys["planner"])
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    assert_no_metadata(photo.content)
+    missing = photo_url.replace("/photo", "/note")
+    assert client.get(missing, headers=keys["planner"]).status_code == 404
 
 
 def test_the_same_instance_id_with_other_answers_is_a_conflict(client, keys):
