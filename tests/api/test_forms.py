@@ -159,3 +159,18 @@ def test_downloads_have_one_typed_column_per_question(client, tmp_path: Path):
     assert fields["answers.seen_on"] == "datetime64[D]"  # a GeoPackage DATE, read by GDAL
     assert fields["answers.good"] == "object" and fields["answers.note"] == "object"
     assert not any("age_group" in name for name in fields)
+
+
+def test_responses_are_paged_by_next_links_and_a_download_holds_them_all(client):
+    seen: list[str] = []
+    url: str | None = f"{FORM}/responses?limit=2"
+    while url is not None:
+        page = client.get(url.removeprefix("http://testserver")).json()
+        seen += [f["id"] for f in page["features"]]
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    everything = client.get(f"{FORM}/responses", params={"limit": 10000}).json()["features"]
+    assert seen == [f["id"] for f in everything] and len(seen) > 2
+    csv = client.get(f"{FORM}/responses", params={"format": "csv"}).text.strip().splitlines()
+    assert len(csv) == len(seen) + 1
+    assert client.get(f"{FORM}/responses", params={"cursor": "x"}).status_code == 400
+    assert client.get(f"{FORM}/responses", params={"limit": 0}).status_code == 400
