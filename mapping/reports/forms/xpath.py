@@ -19,7 +19,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -138,9 +138,15 @@ def evaluate__regex(self: XPathToken, context: Any = None) -> bool:
         return False
 
 
+# A phone's today() is its own time zone's; the server does not know it, so its today() is
+# the latest date anywhere on Earth (UTC+14): a date that is today on the phone is never
+# refused as in the future.
+LATEST_ZONE = timedelta(hours=14)
+
+
 @_function("today", nargs=0)
 def evaluate__today(self: XPathToken, context: Any = None) -> str:
-    return datetime.now(UTC).date().isoformat()
+    return (datetime.now(UTC) + LATEST_ZONE).date().isoformat()
 
 
 @_function("now", nargs=0)

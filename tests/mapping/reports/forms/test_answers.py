@@ -102,3 +102,11 @@ def test_an_image_answer_must_name_a_file_sent_with_it(spec):
         spec, answers(photo="stall.jpg"), source="json", media=frozenset({"stall.jpg"})
     )
     assert typed["photo"] == "stall.jpg"
+
+
+def test_today_is_the_latest_date_on_earth_so_no_phone_is_told_its_today_is_future(spec):
+    latest = (datetime.now(UTC) + timedelta(hours=14)).date()
+    typed = check_answers(spec, answers(seen_on=latest.isoformat()), source="json")
+    assert typed["seen_on"] == latest
+    after = (latest + timedelta(days=1)).isoformat()
+    assert "today()" in refused(spec, answers(seen_on=after))["seen_on"]
