@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from api import downloads, params
 from api.auth import PUBLIC, ViewDep, WriterDep, requires, role_doc
@@ -103,10 +104,10 @@ async def _read_upload(request: Request, limit: int) -> tuple[bytes, str]:
         raise UnsupportedMedia("Send the XLSForm as multipart/form-data with a `file` part.")
     try:
         form = await request.form(max_files=1, max_fields=2, max_part_size=limit)
-    except Exception:
+    except HTTPException as exc:  # starlette's words for a malformed or oversized form
         raise InvalidInput(
-            "The multipart body could not be read.",
-            [{"loc": ["body"], "msg": "malformed multipart body"}],
+            f"The multipart body could not be read: {exc.detail}",
+            [{"loc": ["body"], "msg": str(exc.detail)}],
         ) from None
     try:
         part, kind = form.get("file"), form.get("kind", "survey")

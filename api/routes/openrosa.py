@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from api import digest
 from api.auth import PUBLIC, PrincipalDep, count_write
@@ -204,10 +205,10 @@ async def _read_parts(
         form = await request.form(
             max_files=MAX_MEDIA + 1, max_fields=MAX_MEDIA + 1, max_part_size=max_xml
         )
-    except Exception:
+    except HTTPException as exc:  # starlette's words for a malformed or oversized form
         raise InvalidInput(
-            "The multipart body could not be read.",
-            [{"loc": ["body"], "msg": "malformed multipart body"}],
+            f"The multipart body could not be read: {exc.detail}",
+            [{"loc": ["body"], "msg": str(exc.detail)}],
         ) from None
     try:
         return await _xml_part(form, max_xml), await _media(form, max_file)

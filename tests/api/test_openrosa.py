@@ -189,3 +189,17 @@ def test_a_submission_to_an_unknown_version_is_not_found(client):
     body, headers = recorded_submission(f"uuid:{uuid.uuid4()}")
     answer = post(client, body.replace(b'version="1"', b'version="8"'), headers)
     assert answer.status_code == 404
+
+
+def test_too_many_or_too_large_media_are_refused_with_4xx(client, settings):
+    body, headers = recorded_submission(f"uuid:{uuid.uuid4()}")
+    extra = b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="f{i}.jpg"; '
+        f'filename="f{i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\nx\r\n'.encode()
+        for i in range(12)
+    )
+    crowded = body.replace(f"--{BOUNDARY}--".encode(), extra + f"--{BOUNDARY}--".encode())
+    answer = post(client, crowded, headers)
+    assert answer.status_code == 422 and "files" in message(answer).lower()
+    huge = body.replace(b"<note/>", b"<note>" + b"x" * settings.max_upload_body_bytes + b"</note>")
+    assert post(client, huge, headers).status_code == 413
