@@ -159,6 +159,12 @@ def test_downloads_have_one_typed_column_per_question(client, tmp_path: Path):
     assert fields["answers.seen_on"] == "datetime64[D]"  # a GeoPackage DATE, read by GDAL
     assert fields["answers.good"] == "object" and fields["answers.note"] == "object"
     assert not any("age_group" in name for name in fields)
+    # The CSV's CSVW metadata types its columns as the form does.
+    csvw = client.get(f"{FORM}/responses", params={"format": "csvw"}).json()
+    datatypes = {c["name"]: c.get("datatype") for c in csvw["tableSchema"]["columns"]}
+    assert datatypes["answers.seen_on"] == "date"
+    assert datatypes["answers.quantity_kg"] == "integer"
+    assert datatypes["answers.price"] == "double"
 
 
 def test_responses_are_paged_by_next_links_and_a_download_holds_them_all(client):
