@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from mapping import hexgrid
 from mapping.areas.index import AreaIndex
+from mapping.disclosure import cellkey
 from mapping.errors import Conflict
 from mapping.photos.imaging import PhotoLimits, clean_photo
 from mapping.photos.store import PhotoStore
@@ -37,7 +37,6 @@ from mapping.reports.forms.spec import FormSpec
 from mapping.reports.rows import Limits, resolve_client_id
 from mapping.storage import forms as store
 
-MAX_INSTANCE_ID = 100
 # Every value column of an answer row, so that all rows of one insert have the same keys.
 EMPTY_ANSWER = dict.fromkeys(("text", "number", "day", "lon", "lat", "altitude", "accuracy"))
 
@@ -164,7 +163,7 @@ def _store(
         "form_seq": form["seq"],
         "received_at": new.now or datetime.now(UTC),
         "submitter": new.submitter,
-        "record_key": secrets.randbelow(256),
+        "record_key": cellkey.new_record_key(),
         **place_columns(place, new.public_resolution),
     }
     _keep_media(media, row["id"], spec_of(form), answers)
