@@ -19,7 +19,7 @@ from web.routes import router as web_router
 
 BULK_PATHS = ("/reports/batch", "/reports/import")
 # Reports sent with photos (multipart) get the photo-sized cap.
-UPLOAD_PATHS = ("/api/v1/reports",)
+UPLOAD_PATHS = ("/api/v1/reports", "/openrosa/submission")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

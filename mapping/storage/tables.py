@@ -121,6 +121,7 @@ api_keys = sa.Table(
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("digest_ha1", sa.String(32)),  # HTTP Digest's HA1, for OpenRosa clients
 )
 
 audit_log = sa.Table(
