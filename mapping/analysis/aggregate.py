@@ -72,8 +72,8 @@ def summarise(unit: Unit, *, threshold: int, kinds: Iterable[str] = KINDS) -> di
     precision rule, not a privacy one, and a share comes with its Wilson interval.
     """
     by_category = {
-        kind: {cat: t.reports for cat, t in sorted(cats.items())}
-        for kind, cats in sorted(unit.by_kind_category.items())
+        kind: dict(sorted(categories.items()))
+        for kind, categories in sorted(unit.by_category.items())
     }
     out: dict[str, Any] = {
         "reports": unit.reports,

@@ -113,34 +113,47 @@ class Tally:
 
 @dataclass(slots=True)
 class Unit:
-    """The tallies of one hexagon or area, by kind and category, and the sources of its reports
-    (None for reports sent here)."""
+    """The sums of one hexagon or area: per kind, the report count per category, and the
+    sources of its reports (None for reports sent here)."""
 
     key: Any
-    by_kind_category: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(dict))
+    kinds: dict[str, Tally] = field(default_factory=dict)
+    by_category: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     # Visits of observers that touched the unit; None where effort was not tallied.
     effort: int | None = None
     sources: set[str | None] = field(default_factory=set)
 
     def kind_total(self, kind: str) -> Tally:
-        total = Tally()
-        for tally in self.by_kind_category.get(kind, {}).values():
-            total.add(tally)
-        return total
+        return self.kinds.get(kind) or Tally()
 
     def add(self, kind: str, category: str, source: str | None, tally: Tally) -> None:
-        self.by_kind_category[kind].setdefault(category, Tally()).add(tally)
+        """Add the sums of reports of `kind`, `category` and `source`."""
+        self.add_kind(kind, tally)
+        self.add_category(kind, category, tally.reports)
         self.sources.add(source)
 
+    def add_kind(self, kind: str, tally: Tally) -> None:
+        total = self.kinds.get(kind)
+        if total is None:
+            self.kinds[kind] = tally
+        else:
+            total.add(tally)
+
+    def add_category(self, kind: str, category: str, reports: int) -> None:
+        categories = self.by_category[kind]
+        categories[category] = categories.get(category, 0) + reports
+
     def merge(self, other: Unit) -> None:
-        for kind, categories in other.by_kind_category.items():
-            for category, tally in categories.items():
-                self.by_kind_category[kind].setdefault(category, Tally()).add(tally)
+        for kind, tally in other.kinds.items():
+            self.add_kind(kind, replace(tally))
+        for kind, categories in other.by_category.items():
+            for category, n in categories.items():
+                self.add_category(kind, category, n)
         self.sources |= other.sources
 
     @property
     def reports(self) -> int:
-        return sum(t.reports for cats in self.by_kind_category.values() for t in cats.values())
+        return sum(t.reports for t in self.kinds.values())
 
 
 def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -> dict[Any, Unit]:
@@ -170,13 +183,7 @@ def _collect(rows: Iterable[Any]) -> dict[Any, Unit]:
         target = found.get(unit)
         if target is None:
             target = found[unit] = Unit(unit)
-        categories = target.by_kind_category[kind]
-        tally = categories.get(category)
-        if tally is None:
-            categories[category] = Tally.of(sums)
-        else:
-            tally.add(Tally.of(sums))
-        target.sources.add(source or None)
+        target.add(kind, category, source or None, Tally.of(sums))
     return found
 
 
@@ -306,19 +313,26 @@ def _read(
     stored: int,
     months: tuple[int | None, int | None],
 ) -> dict[Any, Unit]:
+    """Units from the tallies, in three small answers rather than one row per unit, kind,
+    category and source: each unit's sums per kind, its counts per category, its sources."""
     t, unit, where = _selection(grouping, q, stored, months)
-    query = (
-        sa.select(
-            unit,
-            t.c.kind,
-            t.c.category,
-            t.c.source,
-            *(sa.cast(sa.func.sum(t.c[n]), sa.BigInteger) for n in TALLY_SUMS),
-        )
-        .where(*where)
-        .group_by(unit, t.c.kind, t.c.category, t.c.source)
-    )
-    return _collect(conn.execute(query))
+    sums = (sa.cast(sa.func.sum(t.c[n]), sa.BigInteger) for n in TALLY_SUMS)
+    found: dict[Any, Unit] = {}
+    for key, kind, *values in conn.execute(
+        sa.select(unit, t.c.kind, *sums).where(*where).group_by(unit, t.c.kind)
+    ).all():
+        target = found.get(key)
+        if target is None:
+            target = found[key] = Unit(key)
+        target.kinds[kind] = Tally.of(values)
+    categories = sa.select(unit, t.c.kind, t.c.category, sa.func.sum(t.c.reports))
+    for key, kind, category, n in conn.execute(
+        categories.where(*where).group_by(unit, t.c.kind, t.c.category)
+    ).all():
+        found[key].by_category[kind][category] = int(n)
+    for key, source in conn.execute(sa.select(unit, t.c.source).where(*where).distinct()).all():
+        found[key].sources.add(source or None)
+    return found
 
 
 def counts_of(
@@ -340,7 +354,7 @@ def counts_of(
     )
     counts: dict[Any, int] = {}
     sources: dict[Any, set[str | None]] = defaultdict(set)
-    for key, source, n in conn.execute(query):
+    for key, source, n in conn.execute(query).all():
         counts[key] = counts.get(key, 0) + int(n)
         sources[key].add(source or None)
     for edge in edges:

@@ -199,7 +199,7 @@ def test_record_keys_add_up_so_the_cell_key_method_perturbs_a_tally(engine, stor
         )
     assert tallied.keys() == counted.keys() == direct.keys()
     for code, unit in tallied.items():
-        keys = sum(t.record_keys for cats in unit.by_kind_category.values() for t in cats.values())
+        keys = sum(t.record_keys for t in unit.kinds.values())
         assert keys == direct[code]
         n = unit.reports
         assert cellkey.protect(n, keys, 5) == cellkey.protect(counted[code].reports, keys, 5)
