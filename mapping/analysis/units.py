@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
+from mapping.storage import dialect
 from mapping.storage.reports import PUBLIC, PUBLIC_STATUSES, ReportQuery, report_filters
 from mapping.storage.tables import TALLY_SUMS, area_tallies, hex_tallies, reports
 from mapping.storage.tallies import ALL_TIME, HEX_RESOLUTIONS, MONTHLY_RESOLUTION
@@ -314,25 +315,40 @@ def _read(
     months: tuple[int | None, int | None],
 ) -> dict[Any, Unit]:
     """Units from the tallies, in three small answers rather than one row per unit, kind,
-    category and source: each unit's sums per kind, its counts per category, its sources."""
+    category and source: each unit's sums per kind (with how many of its reports were sent
+    here), its counts per category, and the imported sources it holds."""
     t, unit, where = _selection(grouping, q, stored, months)
-    sums = (sa.cast(sa.func.sum(t.c[n]), sa.BigInteger) for n in TALLY_SUMS)
+    _room_to_group(conn)
+    whole = sa.BigInteger
+    sent_here = sa.func.sum(sa.case((t.c.source == "", t.c.reports), else_=0))
+    sums = [sa.cast(sa.func.sum(t.c[n]), whole) for n in TALLY_SUMS]
     found: dict[Any, Unit] = {}
-    for key, kind, *values in conn.execute(
-        sa.select(unit, t.c.kind, *sums).where(*where).group_by(unit, t.c.kind)
+    per_kind = sa.select(unit, t.c.kind, sa.cast(sent_here, whole), *sums)
+    for key, kind, here, *values in conn.execute(
+        per_kind.where(*where).group_by(unit, t.c.kind)
     ).all():
         target = found.get(key)
         if target is None:
             target = found[key] = Unit(key)
         target.kinds[kind] = Tally.of(values)
-    categories = sa.select(unit, t.c.kind, t.c.category, sa.func.sum(t.c.reports))
+        if here:
+            target.sources.add(None)
+    per_category = sa.select(unit, t.c.kind, t.c.category, sa.cast(sa.func.sum(t.c.reports), whole))
     for key, kind, category, n in conn.execute(
-        categories.where(*where).group_by(unit, t.c.kind, t.c.category)
+        per_category.where(*where).group_by(unit, t.c.kind, t.c.category)
     ).all():
-        found[key].by_category[kind][category] = int(n)
-    for key, source in conn.execute(sa.select(unit, t.c.source).where(*where).distinct()).all():
-        found[key].sources.add(source or None)
+        found[key].by_category[kind][category] = n
+    imported = sa.select(unit, t.c.source).where(*where, t.c.source != "").distinct()
+    for key, source in conn.execute(imported).all():
+        found[key].sources.add(source)
     return found
+
+
+def _room_to_group(conn: Connection) -> None:
+    """On PostgreSQL, memory for this transaction's groupings: with the default 4 MB a
+    country's resolution-7 hexagons spill to disk."""
+    if not dialect.is_sqlite(conn):
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
 def counts_of(
@@ -347,6 +363,7 @@ def counts_of(
         found = tally_units(conn, grouping.scanned(q), q)
         return {k: u.reports for k, u in found.items()}, {k: u.sources for k, u in found.items()}
     t, unit, where = _selection(grouping, q, stored, months)
+    _room_to_group(conn)
     query = (
         sa.select(unit, t.c.source, sa.cast(sa.func.sum(t.c.reports), sa.BigInteger))
         .where(*where)
