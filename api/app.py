@@ -37,8 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.policies = settings.policies()
     app.state.engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     app.state.area_index = AreaIndexCache(app.state.engine)
-    # Maps fetch GeoJSON of hexagons and areas: it compresses about six times.
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Maps fetch GeoJSON of hexagons and areas: it compresses about six times. Level 3, not
+    # Starlette's 9: a country's resolution-7 hexagons (16 MB) compress in 0.3 s instead of
+    # 1.3 s, for 18% more bytes.
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=3)
     # Outside the compression, so that a 304 goes out as it is made.
     app.add_middleware(CachingMiddleware, engine=app.state.engine, settings=settings)
     # Outside the caching, so that the data version is read where the answer will be.
