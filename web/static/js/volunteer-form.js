@@ -11,6 +11,8 @@
   var CivicMap = (window.CivicMap = window.CivicMap || {});
   var u = CivicMap.util, xp = CivicMap.formXPath;
   var KEY = "civicmap.forms.v1";
+  var NEEDED = "This question needs an answer.", PIN_NEEDED = "Place the pin on the map above.";
+  var NOT_ALLOWED = "This answer is not allowed here.";
   var api, pinForm, newClientId, section, box, status, form = null, language = null, nodes = {};
 
   function kept() {
@@ -199,11 +201,11 @@
       if (section.querySelector("[data-question='" + q.name + "']").hidden || q.type === "note") return;
       var value = answers[q.name];
       if (value === undefined && q.required && q.type !== "image" && xp.test(q.required, node, false)) {
-        found[q.name] = q.type === "geopoint" ? "Place the pin on the map above." : "This question needs an answer.";
+        found[q.name] = q.type === "geopoint" ? PIN_NEEDED : NEEDED;
       } else if (value !== undefined && typeof value === "string" && /^(integer|decimal)$/.test(q.type)) {
         found[q.name] = q.type === "integer" ? "A whole number, please." : "A number, please.";
       } else if (value !== undefined && q.constraint && !xp.test(q.constraint, node, true)) {
-        found[q.name] = words(q.constraint_message) || "This answer is not allowed here.";
+        found[q.name] = words(q.constraint_message) || NOT_ALLOWED;
       }
     });
     return found;
@@ -285,10 +287,22 @@
     });
   }
 
+  /** The server's messages, with the form's own words for a broken constraint (in the
+   * volunteer's language, without the rule's XPath) where the form has them. */
+  function readable(messages) {
+    form.page.questions.forEach(function (q) {
+      var msg = messages[q.name];
+      if (msg === "is required") messages[q.name] = q.type === "geopoint" ? PIN_NEEDED : NEEDED;
+      else if (msg && /^breaks its constraint/.test(msg)) messages[q.name] = words(q.constraint_message) || NOT_ALLOWED;
+    });
+    return messages;
+  }
+
   function rejected(r) {
-    var messages = {};
+    var messages = {}, elsewhere = [];
     ((r.body && r.body.errors) || []).forEach(function (e) {
       if (e.loc && e.loc[0] === "answers" && e.loc[1]) messages[e.loc[1]] = e.msg;
+      else elsewhere.push(e);
     });
     var again = function () {
       if (!form || form.form_id !== r.item.form_id) {
@@ -296,8 +310,10 @@
         return;
       }
       restore(r.item.body.answers || {});
-      say("bad", "Your answers were not accepted: " + u.problemText(r.body, r.status) + " Correct them and send again.");
-      showProblems(messages);
+      var why = Object.keys(messages).length && !elsewhere.length ? "see the messages beside the questions." :
+        u.problemText(Object.assign({}, r.body, { errors: elsewhere }), r.status);
+      say("bad", "Your answers were not accepted: " + why + " Correct them and send again.");
+      showProblems(readable(messages));
     };
     if (r.item.campaign && CivicMap.campaigns.slug() !== r.item.campaign) {
       CivicMap.campaigns.choose(r.item.campaign);

@@ -248,12 +248,13 @@
     return u.el("a", { href: "/reports/" + encodeURIComponent(entry.id) + "?receipt=" + encodeURIComponent(entry.receipt), text: text });
   }
 
-  /** What became of what was sent: a notice per report, in the result box; visits are told
-   * in their own fieldset. */
+  /** What became of what was sent: a notice per report, in the result box; visits and
+   * questionnaires are told in their own sections. */
   function showResults(results) {
     var notices = [];
     (results || []).forEach(function (r) {
       if (r.type === "effort") return showVisit(r);
+      if (r.type === "response") return; // the questionnaire tells of its own (volunteer-form.js)
       if (r.outcome === "created" || r.outcome === "duplicate") {
         var body = r.body || {};
         notices.push(notice("ok", "Thank you: your report was received.", u.el("p", {}, "Keep this link to see what becomes of it: ",
