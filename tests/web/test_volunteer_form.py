@@ -6,10 +6,12 @@ sent; an answer the server refuses is shown next to its question."""
 from __future__ import annotations
 
 from typing import Any
+from xml.etree.ElementTree import Element, SubElement
 
 import httpx
 import pytest
 
+from mapping.reports.forms.xpath import is_true
 from tests.forms import SURVEY, workbook
 from tests.web.conftest import ACCRA, Visit
 from tests.web.test_accessibility import AXE, TAGS
@@ -196,3 +198,46 @@ def test_the_questionnaire_has_no_serious_wcag_violation(sized: Any, survey: Non
         [TAGS],
     )
     assert found == []
+
+
+# ODK's functions as forms use them, and whether each holds on the instance below.
+RULES = [
+    ("selected(/data/sellers, 'shops')", True),
+    ("selected(/data/sellers, 'shop')", False),
+    ("count-selected(/data/sellers) = 2 and count-selected(/data/empty) = 0", True),
+    ("if(/data/good = 'rice', 'yes', 'no') = 'yes'", True),
+    ("if(/data/good = 'maize', 1, 2) = 1", False),
+    ("coalesce(/data/empty, /data/good) = 'rice'", True),
+    ("int(/data/price) = 12", True),
+    ("regex(/data/good, '^r[a-z]+$')", True),
+    ("regex(/data/good, '^m')", False),
+    ("/data/day <= today() and /data/day > date('2026-01-01')", True),
+    ("/data/day > today()", False),
+    ("boolean-from-string('true') and not(boolean-from-string('no'))", True),
+    ("/data/price > 0 and /data/price < 10000", True),
+    ("/data/empty > 0 or /data/empty < 0", False),
+]
+
+
+def test_the_browser_reads_odks_functions_as_the_server_does(phone: Visit) -> None:
+    values = {"good": "rice", "sellers": "market_women shops", "price": "12.5", "empty": ""}
+    root = Element("data")
+    for name, text in [*values.items(), ("day", "2026-01-15")]:
+        SubElement(root, name).text = text
+    on_server = [is_true(rule, root, root[0]) for rule, _ in RULES]
+    phone.open("/report")
+    page = phone.page
+    page.wait_for_function("window.CivicMap && CivicMap.formXPath")
+    in_browser = page.evaluate(
+        """([values, rules]) => {
+          const x = CivicMap.formXPath, names = Object.keys(values).concat(['day']);
+          const nodes = x.instance(names.map(n => '/data/' + n));
+          names.forEach(n => { nodes['/data/' + n].textContent = values[n] || ''; });
+          nodes['/data/day'].textContent = String(x.dayCount('2026-01-15'));
+          return rules.map(r => x.test(r, nodes['/data/good'], null));
+        }""",
+        [values, [rule for rule, _ in RULES]],
+    )
+    expected = [holds for _, holds in RULES]
+    assert on_server == expected
+    assert in_browser == expected
