@@ -19,25 +19,35 @@
     try { return JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { return {}; }
   }
 
-  /** The forms of campaign `slug`: from the network when online (and kept), else the kept. */
-  function load(slug) {
-    var all = kept();
-    if (!navigator.onLine) return Promise.resolve(all[slug] || []);
+  /** The forms of campaign `slug` from the network, kept for offline use; null when the
+   * network cannot say. */
+  function fetchForms(slug) {
+    if (!navigator.onLine) return Promise.resolve(null);
     return u.getJSON(api + "/forms?campaign=" + encodeURIComponent(slug)).then(function (res) {
-      if (!res.ok || !res.body || !Array.isArray(res.body.forms)) return all[slug] || [];
-      all = kept();
+      if (!res.ok || !res.body || !Array.isArray(res.body.forms)) return null;
+      var all = kept();
       all[slug] = res.body.forms;
       try { localStorage.setItem(KEY, JSON.stringify(all)); } catch (e) { /* full: used while open */ }
       return res.body.forms;
-    }, function () { return all[slug] || []; });
+    }, function () { return null; });
   }
 
-  /** The campaign chosen is `slug` ("" for none): show its questionnaire, if it has one. */
+  function first(forms) { return (forms || []).filter(function (f) { return f.page; })[0] || null; }
+
+  /** The campaign chosen is `slug` ("" for none): show its questionnaire, if it has one. The
+   * kept copy is shown at once (a bad connection may take long to answer); the network's, when
+   * it comes, replaces it only if it differs, with the answers given meanwhile kept. */
   function show(slug) {
-    if (!slug) { draw(null); return Promise.resolve(); }
-    return load(slug).then(function (forms) {
-      if (CivicMap.campaigns.slug() !== slug) return;
-      draw(forms.filter(function (f) { return f.page; })[0] || null);
+    var keptForm = slug ? first(kept()[slug]) : null;
+    if (!(keptForm && form && keptForm.hash === form.hash)) draw(keptForm);  // the same: answers stay
+    if (!slug) return Promise.resolve();
+    return fetchForms(slug).then(function (forms) {
+      if (forms === null || CivicMap.campaigns.slug() !== slug) return;
+      var fresh = first(forms);
+      if ((fresh && fresh.hash) === (form && form.hash)) return;
+      var answers = form ? update() : {};
+      draw(fresh);
+      if (fresh) restore(answers);
     });
   }
 
