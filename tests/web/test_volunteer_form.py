@@ -28,8 +28,7 @@ ROWS = [
     ["note", "intro", "Ask the seller for today's price.", "Demandez le prix du jour.", *BLANK],
     *SURVEY[:3],
     ["end_group", "", "", "", *BLANK],
-    *SURVEY[3:7],
-    SURVEY[8],
+    *SURVEY[3:],
 ]
 
 
@@ -101,6 +100,7 @@ def test_a_phone_answers_offline_and_the_response_is_stored_once(
     assert "Ask the seller for today's price." in page.inner_text(".survey-group")
     assert "(required)" in page.inner_text("[data-question=price]")
     assert "ODK Collect" in page.inner_text("[data-question=photo]")
+    assert "used only in totals" in page.inner_text("[data-question=age_group]")
     # `sellers` applies to rice only.
     assert page.is_hidden("[data-question=sellers]")
     page.check("#q-good-1")

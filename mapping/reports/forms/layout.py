@@ -32,6 +32,7 @@ def page(spec: FormSpec, xform: str) -> dict[str, Any]:
                 "constraint": q.constraint,
                 "constraint_message": q.constraint_message,
                 "relevant": q.relevant,
+                "personal": q.personal,
                 **(
                     {"choices": [{"name": c.name, "label": c.label} for c in q.choices]}
                     if q.choices

@@ -104,7 +104,8 @@
   function question(q) {
     var wrap = u.el("div", { class: "survey-q", "data-question": q.name, "data-type": q.type });
     var error = u.el("p", { id: id(q, "-error"), class: "survey-error", hidden: true });
-    var mark = q.required ? u.el("span", { class: "required-mark", text: " (required)" }) : null;
+    var mark = [q.required ? u.el("span", { class: "required-mark", text: " (required)" }) : null,
+      q.personal ? u.el("span", { class: "hint", text: " (about you: never listed, used only in totals)" }) : null];
     if (q.type === "note") return u.el("p", { class: "survey-q survey-note", "data-question": q.name, text: words(q.label) });
     if (q.type === "select_one" || q.type === "select_multiple") {
       var type = q.type === "select_one" ? "radio" : "checkbox";
