@@ -54,6 +54,20 @@ def survey(live_server: Any, keys: dict[str, dict[str, str]]) -> None:
         headers=keys["planner"],
     )
     assert stored.status_code == 201, stored.text
+    # A second questionnaire of the campaign, one question in one language.
+    other = workbook(
+        [["integer", "queue", "People waiting"]],
+        header=["type", "name", "label"],
+        choices=None,
+        form_id="water_queue",
+        title="Queue at the pump",
+    )
+    stored = httpx.post(
+        f"{live_server.url}/api/v1/campaigns/{CAMPAIGN}/forms",
+        files={"file": ("queue.xlsx", other)},
+        headers=keys["planner"],
+    )
+    assert stored.status_code == 201, stored.text
 
 
 def _responses(visit: Visit) -> list[dict[str, Any]]:
@@ -166,12 +180,16 @@ def test_what_does_not_apply_is_not_sent_and_a_refusal_is_shown_at_its_question(
             "answers": {"market": list(ACCRA), "good": "maize", "price": -4},
         },
     }
+    page.select_option("#survey-choice", "water_queue")  # the volunteer has moved on
+    assert page.inner_text("#survey-title") == "Queue at the pump"
+    assert page.is_hidden(".survey-language")  # one language: nothing to choose
     page.evaluate("i => CivicMap.outbox.addResponse(i) || CivicMap.outbox.flush()", waiting)
     error = page.locator("#q-price-error")
     error.wait_for()
     assert error.inner_text() == "A price is between 0 and 10000 GHS"
     assert page.input_value("#q-price") == "-4" and page.is_checked("#q-good-1")
     assert page.locator("#survey-status .notice.bad").count() == 1
+    assert page.input_value("#survey-choice") == "market_prices"
     assert page.locator("#result .notice").count() == 0  # not told as a refused report
     assert len(_responses(phone)) == before + 1
     phone.screenshot("form-refused")

@@ -14,6 +14,7 @@
   var NEEDED = "This question needs an answer.", PIN_NEEDED = "Place the pin on the map above.";
   var NOT_ALLOWED = "This answer is not allowed here.";
   var api, pinForm, newClientId, section, box, status, form = null, language = null, nodes = {};
+  var choices = [], picked = null;
 
   function kept() {
     try { return JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { return {}; }
@@ -32,18 +33,23 @@
     }, function () { return null; });
   }
 
-  function first(forms) { return (forms || []).filter(function (f) { return f.page; })[0] || null; }
+  /** The form of `forms` to show: the one the volunteer picked, else the first. */
+  function pick(forms) {
+    var usable = (forms || []).filter(function (f) { return f.page; });
+    choices = usable;
+    return usable.filter(function (f) { return f.form_id === picked; })[0] || usable[0] || null;
+  }
 
   /** The campaign chosen is `slug` ("" for none): show its questionnaire, if it has one. The
    * kept copy is shown at once (a bad connection may take long to answer); the network's, when
    * it comes, replaces it only if it differs, with the answers given meanwhile kept. */
   function show(slug) {
-    var keptForm = slug ? first(kept()[slug]) : null;
+    var keptForm = slug ? pick(kept()[slug]) : null;
     if (!(keptForm && form && keptForm.hash === form.hash)) draw(keptForm);  // the same: answers stay
     if (!slug) return Promise.resolve();
     return fetchForms(slug).then(function (forms) {
       if (forms === null || CivicMap.campaigns.slug() !== slug) return;
-      var fresh = first(forms);
+      var fresh = pick(forms);
       if ((fresh && fresh.hash) === (form && form.hash)) return;
       var answers = form ? update() : {};
       draw(fresh);
@@ -77,6 +83,7 @@
     language = language && (f.languages || []).indexOf(language) >= 0 ? language : pickLanguage(f);
     document.getElementById("survey-title").textContent = f.title;
     drawLanguages(f);
+    drawChoices(f);
     var questions = f.page.questions, holders = {};
     nodes = xp.instance(questions.map(function (q) { return q.path; }));
     f.page.groups.forEach(function (g) {
@@ -88,6 +95,15 @@
       parent.appendChild(question(q));
     });
     update();
+  }
+
+  /** A select of the campaign's questionnaires, when it has more than one. */
+  function drawChoices(f) {
+    var select = document.getElementById("survey-choice");
+    select.parentNode.hidden = choices.length < 2;
+    select.textContent = "";
+    choices.forEach(function (c) { select.appendChild(u.el("option", { value: c.form_id, text: c.title })); });
+    select.value = f.form_id;
   }
 
   function drawLanguages(f) {
@@ -326,10 +342,15 @@
       say("bad", "Your answers were not accepted: " + why + " Correct them and send again.");
       showProblems(readable(messages));
     };
+    // Bring up the refused form: its campaign, and it among the campaign's questionnaires.
+    picked = r.item.form_id;
     if (r.item.campaign && CivicMap.campaigns.slug() !== r.item.campaign) {
       CivicMap.campaigns.choose(r.item.campaign);
       show(r.item.campaign).then(again);
-    } else again();
+      return;
+    }
+    if (form && form.form_id !== picked) draw(pick(choices));
+    again();
   }
 
   function init(options) {
@@ -340,6 +361,10 @@
     box = document.getElementById("survey-questions");
     status = document.getElementById("survey-status");
     document.getElementById("survey-form").addEventListener("submit", submit);
+    document.getElementById("survey-choice").addEventListener("change", function (e) {
+      picked = e.target.value;
+      draw(pick(choices));
+    });
     document.getElementById("survey-language").addEventListener("change", function (e) {
       var answers = update();
       language = e.target.value;
