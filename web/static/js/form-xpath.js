@@ -28,10 +28,8 @@
     return Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / DAY_MS;
   }
 
-  function now() {
-    var d = new Date();
-    return (d.getTime() - d.getTimezoneOffset() * 60000) / DAY_MS;
-  }
+  /** Now as a day count with the time of day as its fraction, in UTC as the server reads it. */
+  function now() { return Date.now() / DAY_MS; }
 
   /** The arguments of the call whose "(" is at `open`, as source text, and where it ends. */
   function callArgs(src, open) {
