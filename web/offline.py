@@ -23,6 +23,8 @@ SW_ASSETS = (
     "js/volunteer-effort.js",
     "js/volunteer-sdg16.js",
     "js/volunteer-pin.js",
+    "js/form-xpath.js",
+    "js/volunteer-form.js",
     "js/volunteer.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",

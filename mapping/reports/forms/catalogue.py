@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, RowMapping
 
 from mapping.errors import Conflict, InvalidInput, NotFound
-from mapping.reports.forms import bridge
+from mapping.reports.forms import bridge, layout
 from mapping.reports.forms.spec import FormSpec
 from mapping.reports.forms.xlsform import read_xlsform
 from mapping.storage import campaigns as campaign_store
@@ -116,6 +116,7 @@ def form_doc(form: Mapping[Any, Any], *, base_url: str) -> dict[str, Any]:
             }
             for q in spec.answered
         ],
+        "page": layout.page(spec, form["xform"]),
         "hash": f"md5:{form['xform_md5']}",
         "xform": f"{base_url}/forms/{form['form_id']}/versions/{form['version']}/xform",
     }

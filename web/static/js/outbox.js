@@ -6,7 +6,9 @@
  * tab or another, after a lost answer or a crash, is answered 200 with the stored record and
  * stores nothing new (API.md, idempotent submission), so nothing is stored twice.
  *
- * Items are reports (POST /reports) or visits, "I looked here" (POST /effort). A report's
+ * Items are reports (POST /reports), visits, "I looked here" (POST /effort), or responses to
+ * a campaign's questionnaire (POST /forms/{form_id}/responses, the version answered and the
+ * client_id in the body). A report's
  * photos wait in IndexedDB (photo-store.js) under its client_id, are sent byte for byte the
  * same on every attempt, and are removed when the report leaves the outbox. */
 (function () {
@@ -48,6 +50,20 @@
     write(QUEUE, queue);
   }
 
+  /** Put a response to a questionnaire in the outbox: `response` has `form_id`, `body` (the
+   * answers, version and client_id, as POSTed), and `campaign` and `title` to tell of it. */
+  function addResponse(response) {
+    var queue = items();
+    queue.push({ type: "response", client_id: response.body.client_id, form_id: response.form_id,
+      campaign: response.campaign, title: response.title, body: response.body, queued_at: new Date().toISOString() });
+    write(QUEUE, queue);
+  }
+
+  function pathOf(item) {
+    if (typeOf(item) === "response") return "/forms/" + encodeURIComponent(item.form_id) + "/responses";
+    return PATHS[typeOf(item)];
+  }
+
   /** Put a report with photos (Blobs, in order) in the outbox: the photos are stored first, so
    * that no tab ever sees the report without them. Rejects when they could not be kept, and
    * then nothing was queued. */
@@ -77,7 +93,7 @@
       var req = { headers: headers, photos: photos, missing: photos.length < (item.photos || 0) };
       if (!photos.length) {
         headers["Content-Type"] = "application/json";
-        req.body = JSON.stringify(item.feature);
+        req.body = JSON.stringify(typeOf(item) === "response" ? item.body : item.feature);
         return req;
       }
       // No Content-Type of our own: the browser writes it, with the multipart boundary.
@@ -100,7 +116,7 @@
   function send(item) {
     return request(item).then(function (req) {
       if (req.missing && !stillQueued(item)) return { outcome: "gone", photos: [] };
-      return fetch(api + PATHS[typeOf(item)], { method: "POST", headers: req.headers, body: req.body })
+      return fetch(api + pathOf(item), { method: "POST", headers: req.headers, body: req.body })
         .then(function (response) {
           return response.json().catch(function () { return null; }).then(function (answer) {
             var result = { body: answer, status: response.status, photos: req.photos, photosMissing: req.missing };
@@ -115,7 +131,7 @@
   }
 
   function settle(item, result) {
-    var p = item.feature.properties, type = typeOf(item);
+    var type = typeOf(item), p = type === "response" ? {} : item.feature.properties;
     if (type === "report" && (result.outcome === "created" || result.outcome === "duplicate")) {
       var answer = result.body || {};
       remember({ id: answer.id, receipt: answer.receipt || null, kind: p.kind, category: p.category,
@@ -123,7 +139,7 @@
     }
     if (result.outcome !== "retry" && result.outcome !== "gone") remove(item);
     return { type: type, client_id: item.client_id, outcome: result.outcome, body: result.body, status: result.status,
-      feature: item.feature, photos: result.outcome === "rejected" ? result.photos : [], photosMissing: result.photosMissing };
+      feature: item.feature, item: item, photos: result.outcome === "rejected" ? result.photos : [], photosMissing: result.photosMissing };
   }
 
   /** Send what waits, oldest first, one at a time; stop at the first sign of trouble. */
@@ -174,11 +190,12 @@
     start: start,
     add: add,
     addReport: addReport,
+    addResponse: addResponse,
     flush: flush,
     count: function () { return items().length; },
-    /** How many reports and how many visits wait. */
+    /** How many reports, visits and responses wait. */
     counts: function () {
-      var n = { report: 0, effort: 0 };
+      var n = { report: 0, effort: 0, response: 0 };
       items().forEach(function (i) { n[typeOf(i)] = (n[typeOf(i)] || 0) + 1; });
       return n;
     },
@@ -186,7 +203,8 @@
     mine: function () { return read(MINE); },
     onChange: function (fn) { listeners.push(fn); },
     /** `fn(results)` after every send, whoever started it (a button, the network coming back,
-     * the periodic retry): each result has type, client_id, outcome, body, status, feature. */
+     * the periodic retry): each result has type, client_id, outcome, body, status, feature
+   * (of a report or visit) and item (as it waited). */
     onSent: function (fn) { sentListeners.push(fn); },
     isSending: function () { return sending !== null; },
   };

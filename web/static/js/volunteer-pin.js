@@ -49,6 +49,7 @@
     form.lon.value = round(lon);
     form.accuracy_m.value = accuracy ? Math.min(Math.round(accuracy * 10) / 10, 10000) : "";
     checked = precise !== false;
+    form.dispatchEvent(new CustomEvent("pinplaced"));  // for the questionnaire's geopoints
     if (!map) return;
     if (!marker) {
       marker = L.marker([lat, lon], { draggable: true, autoPan: true, keyboard: false, title: "Your report: drag to move it" }).addTo(map);

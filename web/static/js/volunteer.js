@@ -13,6 +13,7 @@
     form = document.getElementById("report-form");
     CivicMap.pin.init({ form: form, config: config });
     CivicMap.sdg16.init({ form: form, services: config.services });
+    CivicMap.survey.init({ api: config.api, pinForm: form, newClientId: newClientId });
     CivicMap.campaigns.init({ api: config.api, choose: applyCampaign });
     loadTaxonomy().then(function () { showKind(); render(); });
     CivicMap.photos.init(config);
@@ -101,10 +102,12 @@
     if (focus) select.focus();
   }
 
-  /** A campaign was chosen (or "No campaign", null): its kind, and its categories only. */
+  /** A campaign was chosen (or "No campaign", null): its kind, its categories only, and its
+   * questionnaire if it has one. */
   function applyCampaign(campaign) {
     if (campaign && campaign.kind !== form.kind.value) form.kind.value = campaign.kind;
     showKind();
+    CivicMap.survey.show(CivicMap.campaigns.slug());
   }
 
   // ---- sending -----------------------------------------------------------------------------
@@ -245,12 +248,13 @@
     return u.el("a", { href: "/reports/" + encodeURIComponent(entry.id) + "?receipt=" + encodeURIComponent(entry.receipt), text: text });
   }
 
-  /** What became of what was sent: a notice per report, in the result box; visits are told
-   * in their own fieldset. */
+  /** What became of what was sent: a notice per report, in the result box; visits and
+   * questionnaires are told in their own sections. */
   function showResults(results) {
     var notices = [];
     (results || []).forEach(function (r) {
       if (r.type === "effort") return showVisit(r);
+      if (r.type === "response") return; // the questionnaire tells of its own (volunteer-form.js)
       if (r.outcome === "created" || r.outcome === "duplicate") {
         var body = r.body || {};
         notices.push(notice("ok", "Thank you: your report was received.", u.el("p", {}, "Keep this link to see what becomes of it: ",
@@ -343,7 +347,7 @@
 
   /** The outbox in one line: how much waits, and whether the phone is offline. */
   function render() {
-    var by = CivicMap.outbox.counts(), n = by.report + by.effort;
+    var by = CivicMap.outbox.counts(), n = by.report + by.effort + by.response;
     var notice = document.getElementById("outbox-notice");
     var count = document.getElementById("outbox-count");
     count.textContent = String(n);
@@ -356,12 +360,16 @@
     renderMine();
   }
 
-  /** What waits, after its count: "reports", "visits", or "items (2 reports, 1 visit)". */
+  /** What waits, after its count: "reports", "visits", "questionnaires", or
+   * "items (2 reports, 1 visit)". */
   function waiting(by) {
     var reports = by.report === 1 ? "report" : "reports", visits = by.effort === 1 ? "visit" : "visits";
-    if (!by.effort) return " " + reports;
-    if (!by.report) return " " + visits + " (“I looked here”)";
-    return " items (" + by.report + " " + reports + ", " + by.effort + " " + visits + ")";
+    var answers = by.response === 1 ? "questionnaire" : "questionnaires";
+    var parts = [[by.report, reports], [by.effort, visits], [by.response, answers]].filter(function (p) { return p[0]; });
+    if (!parts.length) return " " + reports;
+    if (parts.length > 1) return " items (" + parts.map(function (p) { return p[0] + " " + p[1]; }).join(", ") + ")";
+    if (by.effort) return " " + visits + " (“I looked here”)";
+    return " " + parts[0][1];
   }
 
   function renderMine() {
