@@ -154,6 +154,20 @@ def within_boxes(
     return sa.or_(*clauses)
 
 
+def among(
+    bind: Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """`column` is one of `values`: on PostgreSQL `= ANY` of one array parameter, so that the
+    statement is the same whatever the number of values (one plan, one prepared statement);
+    on SQLite an IN list (keep `values` under its limit of parameters)."""
+    if is_sqlite(bind):
+        return column.in_(list(values))
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    array = sa.bindparam(None, list(values), type_=ARRAY(column.type))
+    return column == sa.any_(array)
+
+
 def insert_ignoring_conflicts(bind: Connection, table: sa.Table, index_column: str):  # type: ignore[no-untyped-def]
     """INSERT ... ON CONFLICT (index_column) DO NOTHING, in the bind's dialect."""
     if is_sqlite(bind):
@@ -169,16 +183,53 @@ def copy_rows(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],
     json_columns: Sequence[str],
+    leading: Sequence[Any] | None = None,
 ) -> None:
     """Write `rows` (their `columns`, in order) to a psycopg `cursor` by COPY `statement`
-    (text): the `json_columns` as JSON text, the rest as psycopg writes them."""
+    (text): the `json_columns` as JSON text, the rest as psycopg writes them. With `leading`,
+    each row's value from it comes first (a column the statement names before `columns`)."""
     at = [columns.index(c) for c in json_columns if c in columns]
     with cursor.copy(statement) as copy:
-        for row in rows:
+        for n, row in enumerate(rows):
             values = [row[c] for c in columns]
             for i in at:
                 values[i] = orjson.dumps(values[i]).decode()
+            if leading is not None:
+                values.insert(0, leading[n])
             copy.write_row(values)
+
+
+def copy_into(
+    conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], serial: str
+) -> list[int]:
+    """PostgreSQL: COPY `rows` (text) straight into `table`, each with a value of the `serial`
+    column drawn from its sequence beforehand; those values, in the order of `rows`.
+
+    A row that breaks a constraint fails the whole COPY, raised as SQLAlchemy raises a
+    statement's error (a unique violation is an IntegrityError): where that can happen, run it
+    in a savepoint and fall back to `copy_ignoring_conflicts`.
+    """
+    import psycopg
+
+    drawn = conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence(%(table)s, %(column)s)) "
+        "FROM generate_series(1, %(n)s)",
+        {"table": table.name, "column": serial, "n": len(rows)},
+    )
+    serials = [int(value) for value in drawn.scalars()]
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in (serial, *columns))
+    statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+    encoded = [c for c in columns if isinstance(table.c[c].type, sa.JSON)]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        copy_rows(cursor, statement, rows, columns, encoded, leading=serials)
+    except psycopg.Error as exc:
+        conn._handle_dbapi_exception(exc, statement, None, cursor, None)
+    finally:
+        cursor.close()
+    return serials
 
 
 def copy_ignoring_conflicts(

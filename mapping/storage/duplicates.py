@@ -43,7 +43,7 @@ def flag_possible_duplicates(
         # latitude. A degree of latitude is at least 110,574 m, of longitude 111,320 m times cos.
         top = conn.scalar(
             sa.select(sa.func.max(sa.func.abs(dialect.point_lat(reports.c.public_geom)))).where(
-                reports.c.seq.in_(chunk)
+                dialect.among(conn, reports.c.seq, chunk)
             )
         )
         cos = math.cos(math.radians(min(float(top or 0), 89.0)))
@@ -64,7 +64,7 @@ def flag_possible_duplicates(
             sa.select(new.c.seq)
             .distinct()
             .select_from(dialect.join_near(conn, new, old, "public_geom", degrees, same))
-            .where(new.c.seq.in_(chunk))
+            .where(dialect.among(conn, new.c.seq, chunk))
         )
         flagged += list(conn.scalars(query))
     add_flag(conn, flagged, "possible_duplicate")

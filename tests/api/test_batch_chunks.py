@@ -2,7 +2,8 @@
 cut short is completed exactly by sending it again; and the duplicate check sees across them.
 
 The batch commits whenever a transaction has written for `WRITE_BUDGET_S`; here the budget is
-0, so that it commits after every `WRITE_STEP` features, wherever the tests run."""
+0, so that it commits after every step (`WRITE_STEP` features here on both backends), wherever
+the tests run."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ SIZE = 2 * STEP + 50  # three transactions
 @pytest.fixture(autouse=True)
 def commit_every_step(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(ingest, "WRITE_BUDGET_S", 0.0)
+    # PostgreSQL writes bigger steps; here both backends write the same, so that the same
+    # batch is cut at the same places.
+    monkeypatch.setattr(ingest, "POSTGRES_WRITE_STEP", STEP)
 
 
 def _features(seed: int) -> list[dict[str, Any]]:
