@@ -9,6 +9,7 @@ arithmetic, which makes aggregation to any resolution an integer GROUP BY.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 
 import h3
@@ -17,6 +18,9 @@ import shapely
 import sqlalchemy as sa
 from h3.api import basic_int as _h3int
 from shapely.geometry.base import BaseGeometry
+
+# A lon/lat box: west, south, east, north.
+Box = tuple[float, float, float, float]
 
 STORED_RESOLUTION = 15
 _RES_SHIFT = 52
@@ -55,6 +59,17 @@ def cells_of(lons: np.ndarray, lats: np.ndarray, resolution: int) -> np.ndarray:
 def parent(cell: int, resolution: int) -> int:
     """The ancestor of `cell` at `resolution` (not finer than the cell's own), by bit arithmetic."""
     return (cell & ~_RES_MASK) | (resolution << _RES_SHIFT) | ((1 << 3 * (15 - resolution)) - 1)
+
+
+def descendant_range(cell: int, resolution: int) -> tuple[int, int]:
+    """The lowest and highest id a descendant of `cell` at `resolution` (not coarser than the
+    cell's own) can have: the digits below the cell's own vary between them, the finer ones
+    are unused (all bits set), so every descendant lies in this run of ids and every valid
+    cell of `resolution` in it descends from `cell`."""
+    own = resolution_of(cell)
+    highest = (cell & ~_RES_MASK) | (resolution << _RES_SHIFT)
+    varying = ((1 << 3 * (resolution - own)) - 1) << 3 * (15 - resolution)
+    return highest & ~varying, highest
 
 
 def resolution_of(cell: int) -> int:
@@ -279,3 +294,22 @@ def track_cells(lons: Sequence[float], lats: Sequence[float], resolution: int) -
             lon, lat = lon0 + t * (lon1 - lon0), lat0 + t * (lat1 - lat0)
             seen.setdefault(cell_at(lon, lat, resolution), None)
     return list(seen)
+
+
+def widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
+    """Boxes grown by more than the distance from any point to its hexagon's centre, so that
+    they select every report of each hexagon whose centre lies in the box."""
+    margin = 3 * edge_length_km(resolution) / 111.0
+    grown = []
+    for x0, y0, x1, y1 in boxes:
+        lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
+        lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
+        grown.append(
+            (
+                max(x0 - lon_margin, -180),
+                max(y0 - margin, -90),
+                min(x1 + lon_margin, 180),
+                min(y1 + margin, 90),
+            )
+        )
+    return grown

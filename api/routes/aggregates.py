@@ -35,7 +35,7 @@ def read_hexes(
     index = areas.current()
     with engine.connect() as conn:
         names = {a["code"]: (a["name"], a["parent"]) for a in area_store.list_areas(conn)}
-        features, method = aggregate.hexes(
+        features, method, counted = aggregate.hexes(
             conn,
             filters.query,
             resolution=resolution,
@@ -44,7 +44,7 @@ def read_hexes(
             max_cells=settings.max_aggregate_cells,
             places=(lambda lons, lats: index.places(lons, lats, names)) if index else None,
         )
-        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
+        sources = provenance.listed_sources(conn, counted, license=settings.data_license)
     return feature_collection(
         request,
         features,
@@ -73,14 +73,14 @@ def read_cells(
     `cellToBoundary`). The `alternate` link is the same answer as GeoJSON, with every
     indicator and the outlines."""
     with engine.connect() as conn:
-        cells, method = cells_of.counts(
+        cells, method, counted = cells_of.counts(
             conn,
             filters.query,
             resolution=resolution,
             public_resolution=settings.public_h3_resolution,
             max_cells=settings.max_aggregate_cells,
         )
-        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
+        sources = provenance.listed_sources(conn, counted, license=settings.data_license)
     geojson = request.url.replace(path=request.url.path.removesuffix("/cells") + "/hexes")
     return FastJSONResponse(
         {
@@ -115,10 +115,10 @@ def read_area_aggregates(
     level: Annotated[int, Query(ge=0, le=5, description="administrative level")],
 ) -> Response:
     with engine.connect() as conn:
-        features, method = aggregate.areas(
+        features, method, counted = aggregate.areas(
             conn, filters.query, level=level, threshold=settings.suppression_threshold
         )
-        sources = provenance.report_sources(conn, filters.query, license=settings.data_license)
+        sources = provenance.listed_sources(conn, counted, license=settings.data_license)
     return feature_collection(
         request,
         features,

@@ -11,7 +11,7 @@ from api.auth import PUBLIC
 from api.deps import EngineDep, SettingsDep
 from api.params import FiltersDep
 from api.responses import GeoJSONResponse, feature_collection
-from mapping.analysis import aggregate, indicators
+from mapping.analysis import aggregate, indicators, units
 from mapping.disclosure import provenance
 from mapping.disclosure.publish import area_feature
 from mapping.errors import NotFound
@@ -59,7 +59,7 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         if area is None:
             raise NotFound(f"There is no area with code {code!r}; see GET /api/v1/areas.")
         query = filters.query
-        unit = aggregate.tally_units(conn, query.placement.area(area["level"]), query).get(code)
+        unit = units.area_unit(conn, area["level"], code, query)
         table = indicators.area_indicators(
             conn,
             query,
@@ -73,9 +73,7 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
         )
     feature = area_feature(area)
     threshold = settings.suppression_threshold
-    feature["properties"].update(
-        aggregate.summarise(unit or aggregate.Unit(code), threshold=threshold)
-    )
+    feature["properties"].update(aggregate.summarise(unit, threshold=threshold))
     feature["properties"]["indicators"] = {
         "sdg_16_6_2": table[0]["sdg_16_6_2"],
         "sdg_14_1_1": table[0]["sdg_14_1_1"],

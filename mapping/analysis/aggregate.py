@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,35 +21,14 @@ from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
 from mapping.analysis import cells as cells_of
+from mapping.analysis.units import Grouping, Tally, Unit, units_of
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
 from mapping.storage import effort as effort_store
-from mapping.storage.reports import ReportQuery, report_filters
-from mapping.storage.tables import effort_cells, reports
+from mapping.storage.reports import ReportQuery
+from mapping.storage.tables import effort_cells
 from mapping.taxonomy import KINDS
 
-
-def _with_status(status: str) -> sa.ColumnElement[Any]:
-    """How many service reports give `status` (as its reporter gave it, in the attributes)."""
-    given = reports.c.attributes["status"].as_string()
-    return sa.func.sum(sa.case(((reports.c.kind == "service") & (given == status), 1), else_=0))
-
-
-# Sums per group, in this order after the group keys.
-_SUMS = (
-    ("reports", sa.func.count()),
-    ("rated", sa.func.count(reports.c.satisfaction)),
-    ("satisfied", sa.func.sum(sa.case((reports.c.satisfaction >= 3, 1), else_=0))),
-    ("satisfaction_sum", sa.func.sum(reports.c.satisfaction)),
-    ("items", sa.func.sum(reports.c.litter_items)),
-    ("plastic", sa.func.sum(reports.c.litter_plastic)),
-    ("surveyed_m", sa.func.sum(reports.c.survey_length_m)),
-    ("severity_sum", sa.func.sum(reports.c.severity)),
-    ("people_affected", sa.func.sum(reports.c.people_affected)),
-    ("status_operational", _with_status("operational")),
-    ("status_partly", _with_status("partly")),
-    ("status_closed", _with_status("closed")),
-)
 KIND_COUNT = {"service": "services", "litter": "surveys", "hotspot": "hotspots"}
 INDICATORS = {
     "service": (
@@ -64,48 +42,6 @@ INDICATORS = {
     "litter": ("items", "surveyed_m", "items_per_100m", "plastic_share"),
     "hotspot": ("mean_severity", "people_affected"),
 }
-
-
-@dataclass(slots=True)
-class Tally:
-    """The sums of one group of reports."""
-
-    reports: int = 0
-    rated: int = 0
-    satisfied: int = 0
-    satisfaction_sum: float = 0
-    items: int = 0
-    plastic: int = 0
-    surveyed_m: float = 0
-    severity_sum: float = 0
-    people_affected: int = 0
-    status_operational: int = 0
-    status_partly: int = 0
-    status_closed: int = 0
-
-    def add(self, other: Tally) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass(slots=True)
-class Unit:
-    """The tallies of one hexagon or area, by kind and category."""
-
-    key: Any
-    by_kind_category: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(dict))
-    # Visits of observers that touched the unit; None where effort was not tallied.
-    effort: int | None = None
-
-    def kind_total(self, kind: str) -> Tally:
-        total = Tally()
-        for tally in self.by_kind_category.get(kind, {}).values():
-            total.add(tally)
-        return total
-
-    @property
-    def reports(self) -> int:
-        return sum(t.reports for cats in self.by_kind_category.values() for t in cats.values())
 
 
 def tally_effort(
@@ -124,27 +60,6 @@ def tally_effort(
     for key, target in units.items():
         if key not in visits:
             target.effort = 0
-
-
-def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -> dict[Any, Unit]:
-    """Group the reports that `q` selects by `unit`, kind and category."""
-    key = unit.label("unit")
-    query = (
-        sa.select(key, reports.c.kind, reports.c.category, *(s.label(n) for n, s in _SUMS))
-        .where(*report_filters(conn, q))
-        .group_by(key, reports.c.kind, reports.c.category)
-    )
-    units: dict[Any, Unit] = {}
-    for row in conn.execute(query):
-        if row.unit is None:
-            continue
-        target = units.get(row.unit)
-        if target is None:
-            target = units[row.unit] = Unit(row.unit)
-        target.by_kind_category[row.kind][row.category] = Tally(
-            *(row[3 + i] or 0 for i in range(len(_SUMS)))
-        )
-    return units
 
 
 def summarise(unit: Unit, *, threshold: int, kinds: Iterable[str] = KINDS) -> dict[str, Any]:
@@ -246,12 +161,15 @@ def hexes(
     public_resolution: int,
     max_cells: int,
     places: Callable[[list[float], list[float]], list[str | None]] | None = None,
-) -> tuple[list[dict[str, Any]], str]:
-    """Hexagon Features at `resolution` for the reports `q` selects, and the method in a line;
-    with `places`, each names the area that holds its centre (`place`).
+    tallies: bool = True,
+) -> tuple[list[dict[str, Any]], str, set[str | None]]:
+    """Hexagon Features at `resolution` for the reports `q` selects, the method in a line, and
+    the sources of the reports they count (None for reports sent here); with `places`, each
+    names the area that holds its centre (`place`).
 
     A bbox selects the hexagons whose centre lies in it (so no box splits a hexagon); sensitive
-    reports count only at resolutions no finer than the public one.
+    reports count only at resolutions no finer than the public one. The sums come from the
+    tallies where they can answer (mapping.analysis.units), unless `tallies` is False.
     """
     method = (
         f"Public reports grouped by the resolution-{resolution} H3 ancestor of their public "
@@ -260,7 +178,7 @@ def hexes(
     )
     query, sensitive = cells_of.selection(q, resolution, public_resolution)
     method += sensitive
-    units = tally_units(conn, hexgrid.sql_parent(q.placement.h3_column, resolution), query)
+    units = units_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
     method += _tally_hex_effort(conn, units, q, resolution=resolution)
     cells = cells_of.in_view(units, q.boxes, max_cells)
     kinds = [q.kind] if q.kind else list(KINDS)
@@ -282,7 +200,12 @@ def hexes(
                 "properties": props,
             }
         )
-    return features, method
+    return features, method, sources_of(units[cell] for cell in cells)
+
+
+def sources_of(units: Iterable[Unit]) -> set[str | None]:
+    """The sources of the reports counted in `units`."""
+    return {source for unit in units if unit.reports for source in unit.sources}
 
 
 def _tally_hex_effort(
@@ -311,9 +234,10 @@ def _tally_hex_effort(
 
 
 def areas(
-    conn: Connection, q: ReportQuery, *, level: int, threshold: int
-) -> tuple[list[dict[str, Any]], str]:
-    """Area Features of `level` with their aggregates, and the method in a line.
+    conn: Connection, q: ReportQuery, *, level: int, threshold: int, tallies: bool = True
+) -> tuple[list[dict[str, Any]], str, set[str | None]]:
+    """Area Features of `level` with their aggregates, the method in a line, and the sources of
+    the reports they count.
 
     Every area of the level is listed, those without reports with zero counts; a bbox selects
     the areas whose outline meets it.
@@ -324,11 +248,12 @@ def areas(
             f"No areas of level {level} are stored; import them with `civicmap areas import`.",
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
-    units = tally_units(conn, q.placement.area(level), replace(q, boxes=()))
+    units = units_of(conn, Grouping(level=level), replace(q, boxes=()), tallies=tallies)
     tally_effort(conn, units, effort_cells.c[f"area_{level}"], replace(q, boxes=()))
     window = shapely.union_all([shapely.box(*b) for b in q.boxes]) if q.boxes else None
     kinds = [q.kind] if q.kind else list(KINDS)
     features = []
+    shown: list[Unit] = []
     for area in listed:
         geometry = json.loads(area["display"])
         if window is not None and not shapely.intersects(window, shapely.geometry.shape(geometry)):
@@ -340,6 +265,7 @@ def areas(
             "parent": area["parent"],
         }
         unit = units.get(area["code"]) or Unit(area["code"], effort=0)
+        shown.append(unit)
         props.update(summarise(unit, threshold=threshold, kinds=kinds))
         features.append(
             {"type": "Feature", "id": area["code"], "geometry": geometry, "properties": props}
@@ -351,4 +277,4 @@ def areas(
         "Wilson interval. Effort: distinct observer visits that touched the area, hidden "
         f"below {threshold}."
     )
-    return features, method
+    return features, method, sources_of(shown)

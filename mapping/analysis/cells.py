@@ -9,16 +9,16 @@ and an answer holds at most `max_cells` hexagons.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
+from mapping.analysis.units import Grouping, units_of
 from mapping.errors import InvalidQuery
-from mapping.storage.reports import ReportQuery, report_filters
+from mapping.hexgrid import widened
+from mapping.storage.reports import ReportQuery
 
 Box = tuple[float, float, float, float]
 
@@ -48,44 +48,29 @@ def in_view(cells: Iterable[int], boxes: Sequence[Box], max_cells: int) -> list[
     return kept
 
 
-def widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
-    """Boxes grown by more than the distance from any point to its hexagon's centre, so that
-    they select every report of each hexagon whose centre lies in the box."""
-    margin = 3 * hexgrid.edge_length_km(resolution) / 111.0
-    grown = []
-    for x0, y0, x1, y1 in boxes:
-        lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
-        lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
-        grown.append(
-            (
-                max(x0 - lon_margin, -180),
-                max(y0 - margin, -90),
-                min(x1 + lon_margin, 180),
-                min(y1 + margin, 90),
-            )
-        )
-    return grown
-
-
 def _centre_in(cell: int, boxes: Iterable[Box]) -> bool:
     lon, lat = hexgrid.centre(cell)
     return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in boxes)
 
 
 def counts(
-    conn: Connection, q: ReportQuery, *, resolution: int, public_resolution: int, max_cells: int
-) -> tuple[list[tuple[str, int]], str]:
+    conn: Connection,
+    q: ReportQuery,
+    *,
+    resolution: int,
+    public_resolution: int,
+    max_cells: int,
+    tallies: bool = True,
+) -> tuple[list[tuple[str, int]], str, set[str | None]]:
     """(cell id, reports) for every hexagon at `resolution` that holds reports `q` selects,
-    sorted by cell, and the method in a line. The counts are those of the GeoJSON hexagons."""
+    sorted by cell, the method in a line, and the sources of the reports counted. The counts
+    are those of the GeoJSON hexagons."""
     query, sensitive = selection(q, resolution, public_resolution)
-    cell = hexgrid.sql_parent(q.placement.h3_column, resolution).label("cell")
-    rows = conn.execute(
-        sa.select(cell, sa.func.count()).where(*report_filters(conn, query)).group_by(cell)
-    ).all()
-    found = {int(c): int(n) for c, n in rows if c is not None}
+    found = units_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
     kept = in_view(found, q.boxes, max_cells)
     method = (
         f"Public reports per resolution-{resolution} H3 cell, the ancestor of their public "
         "resolution-15 cell; counts exact, as the public reports show them." + sensitive
     )
-    return [(hexgrid.to_str(c), found[c]) for c in kept], method
+    sources = {s for c in kept for s in found[c].sources}
+    return [(hexgrid.to_str(c), found[c].reports) for c in kept], method, sources

@@ -17,7 +17,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from mapping.analysis import aggregate, indicators
+from mapping.analysis import aggregate, indicators, units
 from mapping.disclosure.publish import rfc3339
 from mapping.disclosure.suppress import protect
 from mapping.storage import areas as area_store
@@ -56,8 +56,8 @@ def area_figures(
     code, level = area["code"], area["level"]
     # By the public placement, as every other count: a sensitive report's exact area is not
     # the area of its public cell.
-    unit = aggregate.tally_units(conn, q.placement.area(level), q).get(code)
-    summary = aggregate.summarise(unit or aggregate.Unit(code), threshold=threshold)
+    unit = units.area_unit(conn, level, code, q)
+    summary = aggregate.summarise(unit, threshold=threshold)
     table = indicators.area_indicators(conn, q, level=level, threshold=threshold, code=code)
     return {
         "code": code,

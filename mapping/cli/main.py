@@ -13,7 +13,7 @@ from mapping.cli.keys import keys
 from mapping.cli.releases import release
 from mapping.cli.reports import reports
 from mapping.settings import Settings
-from mapping.storage import make_engine
+from mapping.storage import make_engine, tallies
 from mapping.storage import migrate as migrations
 
 
@@ -37,6 +37,23 @@ def db_upgrade(settings: Settings) -> None:
     engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
     migrations.upgrade(engine)
     click.echo(f"schema at {migrations.current_revision(engine)}")
+
+
+@main.group("tallies")
+def tallies_group() -> None:
+    """The tallies that hexagon and area answers read."""
+
+
+@tallies_group.command("rebuild")
+@click.pass_obj
+def tallies_rebuild(settings: Settings) -> None:
+    """Recompute every tally from the stored reports (the database keeps them as reports
+    change; this is for after a repair by hand)."""
+    engine = make_engine(settings.database_url, spatialite=settings.spatialite_library)
+    migrations.upgrade(engine)
+    with engine.begin() as conn:
+        counts = tallies.rebuild(conn)
+    click.echo(", ".join(f"{table}: {n} rows" for table, n in counts.items()))
 
 
 for command in (areas, reports, demo, keys, facilities, population, release, census):

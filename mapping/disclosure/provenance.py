@@ -47,6 +47,12 @@ def report_sources(conn: Connection, q: ReportQuery, *, license: str) -> list[So
     return _listed(conn, store.report_sources(conn, report_filters(conn, q)), license)
 
 
+def listed_sources(conn: Connection, ids: Iterable[str | None], *, license: str) -> list[Source]:
+    """The sources of `ids` (as an answer gathered them; None for reports sent here), each
+    once: the installation's entry first, then the named ones by id."""
+    return _listed(conn, ids, license)
+
+
 def counted_sources(conn: Connection, q: ReportQuery, *, license: str) -> list[dict[str, Any]]:
     """`report_sources` with the number of reports of each (`reports`), for releases."""
     counts = store.report_source_counts(conn, report_filters(conn, q))

@@ -231,7 +231,7 @@ def _compute(
     resolution = collection.resolution or 0
     grown = cells.widened(q.boxes, resolution) if q.boxes else ()
     query = replace(_report_query(q), after=None, boxes=grown)
-    features, _ = aggregate.hexes(
+    features, _, _ = aggregate.hexes(
         conn,
         query,
         resolution=resolution,

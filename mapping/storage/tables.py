@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
@@ -346,4 +348,51 @@ beaches = sa.Table(
     sa.Column("source", sa.String(64)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+)
+
+# The sums of a tally row (mapping.storage.tallies keeps them), all whole numbers.
+TALLY_SUMS = (
+    "reports",
+    "rated",
+    "satisfied",
+    "satisfaction_sum",
+    "items",
+    "plastic",
+    "surveyed_mm",
+    "severity_sum",
+    "people_affected",
+    "status_operational",
+    "status_partly",
+    "status_closed",
+    "record_keys",
+)
+
+
+def _tally_columns() -> list[sa.Column[Any]]:
+    """The columns every tally row shares after its unit: month (0 for all time), kind,
+    category, source ('' for reports sent here), and the sums."""
+    return [
+        sa.Column("month", sa.Integer(), primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("category", sa.String(64), primary_key=True),
+        sa.Column("source", sa.String(64), primary_key=True),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS),
+    ]
+
+
+hex_tallies = sa.Table(
+    "hex_tallies",
+    metadata,
+    sa.Column("resolution", sa.SmallInteger(), primary_key=True),
+    sa.Column("cell", sa.BigInteger(), primary_key=True),
+    *_tally_columns(),
+    sa.Column("sensitive", sa.Boolean(), primary_key=True),
+)
+
+area_tallies = sa.Table(
+    "area_tallies",
+    metadata,
+    sa.Column("level", sa.SmallInteger(), primary_key=True),
+    sa.Column("code", sa.String(64), primary_key=True),
+    *_tally_columns(),
 )

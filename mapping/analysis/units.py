@@ -1,0 +1,311 @@
+"""Where an aggregate's sums come from: the tallies where they can answer, the reports elsewhere.
+
+The tallies (mapping.storage.tallies) hold the public reports' sums per cell at a few
+resolutions and per area, so that an answer costs what it shows, not what is stored. They
+answer a query by the public placement, over the public statuses, without a campaign, area or
+cursor filter:
+
+- hexagons up to resolution 7, read at the nearest tallied resolution at least as fine (3 by
+  month, 5 and 7 for all time), so with `since` or `until` only up to resolution 3;
+- areas of any level, tallied by month.
+
+Months wholly inside [since, until) come from the tallies, and the days at either end from the
+reports. Any other query, a planner's by exact places or a moderator's over other statuses
+among them, groups the reports (`tally_units`); both give the same sums,
+which the tests check.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import h3
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mapping import hexgrid
+from mapping.storage.reports import PUBLIC, PUBLIC_STATUSES, ReportQuery, report_filters
+from mapping.storage.tables import TALLY_SUMS, area_tallies, hex_tallies, reports
+from mapping.storage.tallies import ALL_TIME, HEX_RESOLUTIONS, MONTHLY_RESOLUTION
+
+Box = tuple[float, float, float, float]
+# A box is cut into coarse cells, each a range of tallied cell ids, when it needs no more.
+_MOST_RANGES = 64
+
+
+def _with_status(status: str) -> sa.ColumnElement[Any]:
+    """How many service reports give `status` (as its reporter gave it, in the attributes)."""
+    given = reports.c.attributes["status"].as_string()
+    return sa.func.sum(sa.case(((reports.c.kind == "service") & (given == status), 1), else_=0))
+
+
+# Sums per group, in this order after the group keys; each as the tallies keep it
+# (mapping.storage.tallies), the surveyed length in whole millimetres among them.
+_SUMS = (
+    ("reports", sa.func.count()),
+    ("rated", sa.func.count(reports.c.satisfaction)),
+    ("satisfied", sa.func.sum(sa.case((reports.c.satisfaction >= 3, 1), else_=0))),
+    ("satisfaction_sum", sa.func.sum(reports.c.satisfaction)),
+    ("items", sa.func.sum(reports.c.litter_items)),
+    ("plastic", sa.func.sum(reports.c.litter_plastic)),
+    (
+        "surveyed_mm",
+        sa.func.sum(sa.cast(sa.func.round(reports.c.survey_length_m * 1000), sa.BigInteger)),
+    ),
+    ("severity_sum", sa.func.sum(reports.c.severity)),
+    ("people_affected", sa.func.sum(reports.c.people_affected)),
+    ("status_operational", _with_status("operational")),
+    ("status_partly", _with_status("partly")),
+    ("status_closed", _with_status("closed")),
+    ("record_keys", sa.func.sum(sa.func.coalesce(reports.c.record_key, 0))),
+)
+assert tuple(n for n, _ in _SUMS) == TALLY_SUMS
+
+
+@dataclass(slots=True)
+class Tally:
+    """The sums of one group of reports."""
+
+    reports: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    satisfaction_sum: float = 0
+    items: int = 0
+    plastic: int = 0
+    surveyed_m: float = 0
+    severity_sum: float = 0
+    people_affected: int = 0
+    status_operational: int = 0
+    status_partly: int = 0
+    status_closed: int = 0
+    # The sum of the reports' record keys, for the cell key method.
+    record_keys: int = 0
+
+    @classmethod
+    def of(cls, sums: Sequence[Any]) -> Tally:
+        """A tally from sums in the order of TALLY_SUMS (the surveyed length in millimetres)."""
+        values: list[Any] = [int(v or 0) for v in sums]
+        values[_MM] = values[_MM] / 1000
+        return cls(*values)
+
+    def add(self, other: Tally) -> None:
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_MM = TALLY_SUMS.index("surveyed_mm")
+
+
+@dataclass(slots=True)
+class Unit:
+    """The tallies of one hexagon or area, by kind and category, and the sources of its reports
+    (None for reports sent here)."""
+
+    key: Any
+    by_kind_category: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(dict))
+    # Visits of observers that touched the unit; None where effort was not tallied.
+    effort: int | None = None
+    sources: set[str | None] = field(default_factory=set)
+
+    def kind_total(self, kind: str) -> Tally:
+        total = Tally()
+        for tally in self.by_kind_category.get(kind, {}).values():
+            total.add(tally)
+        return total
+
+    def add(self, kind: str, category: str, source: str | None, tally: Tally) -> None:
+        self.by_kind_category[kind].setdefault(category, Tally()).add(tally)
+        self.sources.add(source)
+
+    def merge(self, other: Unit) -> None:
+        for kind, categories in other.by_kind_category.items():
+            for category, tally in categories.items():
+                self.by_kind_category[kind].setdefault(category, Tally()).add(tally)
+        self.sources |= other.sources
+
+    @property
+    def reports(self) -> int:
+        return sum(t.reports for cats in self.by_kind_category.values() for t in cats.values())
+
+
+def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -> dict[Any, Unit]:
+    """Group the reports that `q` selects by `unit`, kind, category and source."""
+    key = unit.label("unit")
+    c = reports.c
+    query = (
+        sa.select(key, c.kind, c.category, c.source, *(s.label(n) for n, s in _SUMS))
+        .where(*report_filters(conn, q))
+        .group_by(key, c.kind, c.category, c.source)
+    )
+    return _collect(conn.execute(query))
+
+
+def _collect(rows: Iterable[Any]) -> dict[Any, Unit]:
+    """Units from rows of (unit, kind, category, source, *sums)."""
+    found: dict[Any, Unit] = {}
+    for row in rows:
+        if row.unit is None:
+            continue
+        target = found.get(row.unit)
+        if target is None:
+            target = found[row.unit] = Unit(row.unit)
+        target.add(row.kind, row.category, row.source or None, Tally.of(row[4:]))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """Hexagons at `resolution`, or areas of `level`."""
+
+    resolution: int | None = None
+    level: int | None = None
+
+    def scanned(self, q: ReportQuery) -> sa.ColumnElement[Any]:
+        """The unit of a report row, for grouping the reports themselves."""
+        if self.level is not None:
+            return q.placement.area(self.level)
+        assert self.resolution is not None
+        return hexgrid.sql_parent(q.placement.h3_column, self.resolution)
+
+
+def units_of(
+    conn: Connection, grouping: Grouping, q: ReportQuery, *, tallies: bool = True
+) -> dict[Any, Unit]:
+    """The units of `grouping` with the sums of the reports `q` selects (a hexagon's reports
+    counted whole, whatever the boxes: the caller keeps the hexagons it shows); from the
+    tallies where they can answer, unless `tallies` is False."""
+    stored = _stored_at(grouping, q) if tallies else None
+    months, edges = _months(q)
+    if stored is None or months is None:
+        return tally_units(conn, grouping.scanned(q), q)
+    found = _read(conn, grouping, q, stored, months)
+    for edge in edges:
+        for key, unit in tally_units(conn, grouping.scanned(q), edge).items():
+            found.setdefault(key, Unit(key)).merge(unit)
+    return found
+
+
+def area_unit(conn: Connection, level: int, code: str, q: ReportQuery) -> Unit:
+    """The sums of one area of `level` over the reports `q` selects. Its reports all lie in it,
+    so a filter by the same area (`q.area`) changes nothing, and the tallies can answer."""
+    if q.area == code and _stored_at(Grouping(level=level), replace(q, area=None)) is not None:
+        q = replace(q, area=None)
+    return units_of(conn, Grouping(level=level), q).get(code) or Unit(code)
+
+
+def _stored_at(grouping: Grouping, q: ReportQuery) -> int | None:
+    """The tallied resolution (or area level) that answers `q`, None where none does."""
+    if q.placement is not PUBLIC or sorted(q.statuses) != sorted(PUBLIC_STATUSES):
+        return None
+    if q.after is not None or q.campaign or q.area:
+        return None
+    if grouping.level is not None:
+        return grouping.level if q.include_sensitive else None
+    assert grouping.resolution is not None
+    if q.since or q.until:
+        return MONTHLY_RESOLUTION if grouping.resolution <= MONTHLY_RESOLUTION else None
+    for resolution in sorted((MONTHLY_RESOLUTION, *HEX_RESOLUTIONS)):
+        if grouping.resolution <= resolution:
+            return resolution
+    return None
+
+
+def month_of(t: datetime) -> int:
+    t = t.astimezone(UTC)
+    return t.year * 12 + t.month - 1
+
+
+def month_start(month: int) -> datetime:
+    return datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _months(q: ReportQuery) -> tuple[tuple[int | None, int | None] | None, list[ReportQuery]]:
+    """The whole months within [since, until) as (first, last), either open; and the queries of
+    the days before and after them. (None, ...) when no whole month lies within."""
+    first = last = None
+    if q.since is not None:
+        first = month_of(q.since)
+        if month_start(first) < q.since:
+            first += 1
+    if q.until is not None:
+        last = month_of(q.until) - 1
+    if first is not None and last is not None and first > last:
+        return None, []
+    edges = []
+    if first is not None and q.since is not None and q.since < month_start(first):
+        edges.append(replace(q, until=month_start(first)))
+    if last is not None and q.until is not None and month_start(last + 1) < q.until:
+        edges.append(replace(q, since=month_start(last + 1)))
+    return (first, last), edges
+
+
+def _read(
+    conn: Connection,
+    grouping: Grouping,
+    q: ReportQuery,
+    stored: int,
+    months: tuple[int | None, int | None],
+) -> dict[Any, Unit]:
+    if grouping.level is not None:
+        t = area_tallies
+        unit: sa.ColumnElement[Any] = t.c.code
+        where = [t.c.level == grouping.level]
+    else:
+        assert grouping.resolution is not None
+        t = hex_tallies
+        unit = t.c.cell
+        if grouping.resolution < stored:
+            unit = hexgrid.sql_parent(t.c.cell, grouping.resolution)
+        where = [t.c.resolution == stored]
+        if not q.include_sensitive:
+            where.append(~t.c.sensitive)
+        if q.boxes:
+            where.append(_within(t.c.cell, q.boxes, grouping.resolution, stored))
+    if grouping.level is None and stored != MONTHLY_RESOLUTION:
+        where.append(t.c.month == ALL_TIME)
+    first, last = months
+    if first is not None:
+        where.append(t.c.month >= first)
+    if last is not None:
+        where.append(t.c.month <= last)
+    if q.kind:
+        where.append(t.c.kind == q.kind)
+    if q.category:
+        where.append(t.c.category == q.category)
+    key = unit.label("unit")
+    query = (
+        sa.select(
+            key, t.c.kind, t.c.category, t.c.source, *(sa.func.sum(t.c[n]) for n in TALLY_SUMS)
+        )
+        .where(*where)
+        .group_by(key, t.c.kind, t.c.category, t.c.source)
+    )
+    return _collect(conn.execute(query))
+
+
+def _within(
+    cell: sa.ColumnElement[int], boxes: Sequence[Box], resolution: int, stored: int
+) -> sa.ColumnElement[bool]:
+    """Tallied cells (at `stored`) whose ancestor at `resolution` may have its centre in one of
+    `boxes`: the descendants of the coarse cells that meet the boxes grown by more than a
+    coarse cell's reach, as ranges of cell ids (descendants at one resolution of one cell are a
+    run of consecutive ids). Every box, when they would need too many ranges."""
+    for coarse in range(min(resolution, stored), -1, -1):
+        found: set[int] = set()
+        for x0, y0, x1, y1 in hexgrid.widened(boxes, coarse):
+            shape = h3.LatLngPoly([(y0, x0), (y0, x1), (y1, x1), (y1, x0)])
+            found.update(
+                h3.str_to_int(c)
+                for c in h3.h3shape_to_cells_experimental(shape, coarse, contain="overlap")
+            )
+            if len(found) > _MOST_RANGES:
+                break
+        if len(found) <= _MOST_RANGES:
+            return sa.or_(
+                *(cell.between(*hexgrid.descendant_range(c, stored)) for c in sorted(found))
+            )
+    return sa.true()
