@@ -331,42 +331,57 @@ def skipping_locked(bind: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.with_for_update(skip_locked=True)
 
 
-def join_near(
+def near(
     bind: Connection,
     left: NamedFromClause,
     right: NamedFromClause,
     geom: str,
     degrees: float,
     onclause: sa.ColumnElement[bool],
-) -> sa.Join:
-    """`left` joined to rows of `right` whose geometry `geom` lies in the box of `degrees` around
-    left's and that meet `onclause`: every left row that has one appears, at least once. Each
-    left row looks up its own few neighbours in the spatial index, whatever the planner's
+) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """A FROM item and a condition that keep the rows of `left` for which some row of `right`
+    has its geometry `geom` in the box of `degrees` around left's and meets `onclause`; each
+    left row appears once.
+
+    Each left row looks up its own few neighbours in the spatial index, whatever the planner's
     statistics say: on PostGIS through a LATERAL subquery (one match is enough) on the GiST
-    index; on SpatiaLite by joining its R*Tree in as the SpatialIndex virtual table, which
-    SpatiaLite never uses on its own."""
+    index; on SpatiaLite through a correlated EXISTS on the R*Tree that SpatiaLite keeps for
+    the column (`idx_<table>_<column>`) and never uses on its own, asked for the box directly
+    (SpatiaLite's SpatialIndex virtual table does the same at several times the cost, running
+    a query of its own per row). A join would let SQLite's planner scan the whole R*Tree first
+    when `left` is long; the EXISTS can only be answered per left row, and stops at a match.
+    """
     point = left.c[geom]
     if not is_sqlite(bind):
         near = right.c[geom].op("&&")(sa.func.ST_Expand(point, degrees))
         match = sa.select(sa.literal(1).label("one")).where(near, onclause).limit(1)
-        return left.join(match.lateral("near"), sa.true())
+        return left.join(match.lateral("near"), sa.true()), sa.true()
+    table = right.element.name  # type: ignore[attr-defined]
     index = sa.table(
-        "SpatialIndex",
-        sa.column("f_table_name"),
-        sa.column("f_geometry_column"),
-        sa.column("search_frame"),
-        sa.column("rowid"),
+        f"idx_{table}_{geom}",
+        sa.column("pkid"),
+        sa.column("xmin"),
+        sa.column("xmax"),
+        sa.column("ymin"),
+        sa.column("ymax"),
     ).alias("spatial_index")
-    frame = sa.func.BuildCircleMbr(sa.func.X(point), sa.func.Y(point), degrees, SRID)
-    found = sa.and_(
-        index.c.f_table_name == right.element.name,  # type: ignore[attr-defined]
-        index.c.f_geometry_column == geom,
-        index.c.search_frame == frame,
-    )
+    x, y = sa.func.X(point), sa.func.Y(point)
     rowid: sa.ColumnElement[int] = sa.literal_column(f"{right.name}.rowid")
-    # `+ 0`: the R*Tree answers rowids for a frame, and cannot be asked for a rowid; without it
-    # SQLite's planner may walk `right` first and ask it, and get nothing.
-    return left.join(index, found).join(right, sa.and_(rowid == index.c.rowid + 0, onclause))
+    match = (
+        sa.select(sa.literal(1))
+        .select_from(index)
+        # `+ 0`: the R*Tree answers rowids for a box, and must not be asked for a rowid.
+        .join(right, rowid == index.c.pkid + 0)
+        .where(
+            index.c.xmin <= x + degrees,
+            index.c.xmax >= x - degrees,
+            index.c.ymin <= y + degrees,
+            index.c.ymax >= y - degrees,
+            onclause,
+        )
+        .correlate(left)
+    )
+    return left, match.exists()
 
 
 def unindexed(bind: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:

@@ -60,11 +60,11 @@ def flag_possible_duplicates(
             old.c.seq + 0 < new.c.seq,
             dialect.metres_apart(old.c.public_geom, new.c.public_geom, conn) <= distance_m,
         )
+        reports_near, found = dialect.near(conn, new, old, "public_geom", degrees, same)
         query = (
             sa.select(new.c.seq)
-            .distinct()
-            .select_from(dialect.join_near(conn, new, old, "public_geom", degrees, same))
-            .where(dialect.among(conn, new.c.seq, chunk))
+            .select_from(reports_near)
+            .where(dialect.among(conn, new.c.seq, chunk), found)
         )
         flagged += list(conn.scalars(query))
     add_flag(conn, flagged, "possible_duplicate")
