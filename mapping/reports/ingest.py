@@ -25,6 +25,7 @@ from mapping.disclosure.publish import public_place
 from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.photos.upload import PhotoUpload
 from mapping.reports import beaches, campaigns
+from mapping.reports.batch_rows import BatchRows
 from mapping.reports.rows import (
     Limits,
     client_id_for,
@@ -49,9 +50,10 @@ from mapping.storage.turns import turns
 # still writes hundreds of rows per commit.
 WRITE_STEP = 100
 WRITE_BUDGET_S = 0.15
-# PostgreSQL has no such lock (a row waits only for a writer of the same client id), and a
-# COPY of a thousand rows costs less than ten of a hundred: its steps are bigger, and each is
-# checked for possible duplicates at once. The budget still ends its transactions.
+# PostgreSQL has no lock on the whole database, though writers of reports take turns at the
+# tallies' lock until they commit (mapping.storage.tallies), so the budget ends its
+# transactions too; its steps are bigger, since one COPY of a thousand rows (and one run of
+# the tallies' statement trigger, and one duplicate check) costs much less than ten of a hundred.
 POSTGRES_WRITE_STEP = 1000
 
 
@@ -149,7 +151,8 @@ def submit_batch(
 
     They are written in several transactions of about WRITE_BUDGET_S each, so that a big batch
     never keeps other writers (a moderator, a volunteer's single report) waiting behind it for
-    long. A batch cut short by an error has stored whole transactions' worth; sent again, their
+    long; the features are checked and made into rows meanwhile, in a thread of their own
+    (mapping.reports.batch_rows). A batch cut short by an error has stored whole transactions' worth; sent again, their
     features come back as duplicates, since every feature has its client id.
 
     A client id seen twice in one batch counts once: the repeat is a duplicate when its content
@@ -168,44 +171,18 @@ def submit_batch(
             f"at most {limits.max_batch_features} are allowed, so split it.",
             [{"loc": ["features"], "msg": f"more than {limits.max_batch_features} features"}],
         )
-    results: list[dict[str, Any]] = []
-    rows: dict[uuid.UUID, tuple[int, dict[str, Any]]] = {}
-    repeats: list[tuple[int, uuid.UUID, str]] = []
-    points: list[tuple[float, float]] = []
-    unknown = beaches.unknown_codes(engine, beaches.batch_codes(collection.features))
-    for index, candidate in enumerate(collection.features):
-        results.append({"index": index, "id": None, "outcome": "rejected", "errors": []})
-        try:
-            report = validate_feature(candidate, limits=limits, now=now)
-            if beaches.named(report.attributes) in unknown:
-                beach = beaches.named(report.attributes) or ""
-                raise InvalidInput("The report is not valid.", [beaches.unknown_beach(beach)])
-        except InvalidInput as exc:
-            results[index]["errors"] = [
-                {"loc": ["features", index, *e["loc"]], "msg": e["msg"]} for e in exc.errors
-            ]
-            continue
-        row = to_row(
-            report,
-            client_id=client_id_for(report, None),
-            received_at=now,
-            limits=limits,
-            submitter=submitter,
-        )
-        row["source"] = source
-        if row["client_id"] in rows:
-            repeats.append((index, row["client_id"], row["content_hash"]))
-        else:
-            rows[row["client_id"]] = (index, row)
-            points.append((report.feature.lon, report.feature.lat))
-    place_in_areas(
-        [row for _, row in rows.values()],
-        points,
-        areas,
-        public_resolution=limits.public_resolution,
+    made = BatchRows(
+        collection.features,
+        limits=limits,
+        areas=areas,
+        submitter=submitter,
+        now=now,
+        source=source,
+        unknown_beaches=beaches.unknown_codes(engine, beaches.batch_codes(collection.features)),
     )
-
-    inserted, earlier = _write_in_turns(engine, list(rows.values()), limits, now)
+    with made:
+        inserted, earlier = _write_in_turns(engine, made, limits, now)
+    results, rows = made.results, made.rows
 
     for client_id, (index, row) in rows.items():
         stored = earlier.get(client_id)
@@ -215,7 +192,7 @@ def submit_batch(
             results[index].update(id=str(stored[0]), outcome="duplicate")
         else:
             results[index]["errors"] = [client_id_reused(index)]
-    for index, client_id, digest in repeats:
+    for index, client_id, digest in made.repeats:
         first_index, first_row = rows[client_id]
         first = results[first_index]
         if same_submission(digest, first_row["content_hash"]) and first["outcome"] != "rejected":
@@ -233,11 +210,12 @@ def submit_batch(
 
 
 def _write_in_turns(
-    engine: Engine, rows: list[tuple[int, dict[str, Any]]], limits: Limits, now: datetime
+    engine: Engine, made: BatchRows, limits: Limits, now: datetime
 ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, tuple[uuid.UUID, str]]]:
-    """Store `rows` (index in the batch, row), a step at a time (`write_step`), committing
-    whenever a transaction has written for WRITE_BUDGET_S: the client ids stored now with their
-    seq, and the earlier reports of the other client ids.
+    """Store the rows of `made` as they come, a step at a time (`write_step`), committing
+    whenever a transaction has written for WRITE_BUDGET_S, or has written every row made so
+    far: the client ids stored now with their seq, and the earlier reports of the other client
+    ids.
 
     Each step's new rows are checked for possible duplicates in the transaction that stores
     them; on SQLite that is inside the time the budget measures (it holds the write lock)."""
@@ -245,15 +223,13 @@ def _write_in_turns(
     earlier: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
     sqlite = dialect.is_sqlite(engine)
     size = write_step(engine)
-    done = 0
-    while done < len(rows):
-        if done and sqlite:
+    written = False
+    while step := made.take(size, wait=True):
+        if written and sqlite:
             turns(engine).let_short_writers_go()
         with engine.begin() as conn:
             started = time.monotonic()
-            while done < len(rows):
-                step = [row for _, row in rows[done : done + size]]
-                done += len(step)
+            while step:
                 campaigns.flag_reports(conn, step)
                 stored_now = store.insert_rows(conn, step)
                 others = [row["client_id"] for row in step if row["client_id"] not in stored_now]
@@ -262,8 +238,10 @@ def _write_in_turns(
                 new_rows = [row for row in step if row["client_id"] in stored_now]
                 webhooks.enqueue_reports(conn, new_rows, now=now)
                 inserted |= stored_now
+                written = True
                 if time.monotonic() - started >= WRITE_BUDGET_S:
                     break
+                step = made.take(size, wait=False)
     return inserted, earlier
 
 
