@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from mapping.errors import Busy
-from mapping.reports import ingest
+from mapping.reports import batch_rows, ingest
 from mapping.storage import make_engine
 from mapping.storage import turns as turns_module
 from tests.conftest import count_reports, make_report
@@ -178,3 +178,25 @@ def test_a_client_id_stored_while_its_step_is_written_is_answered_as_any_known_o
         assert results[raced]["outcome"] == "rejected"
         assert results[raced]["errors"][0]["loc"][-1] == "client_id"
     assert count_reports(engine) == before + SIZE - 1
+
+
+def test_a_defect_while_rows_are_made_fails_the_batch_instead_of_hanging_it(
+    engine, settings, monkeypatch
+):
+    """Rows are made in a thread of their own while earlier ones are written; an unexpected
+    error there reaches the request (a 500 that the error handler words), as it did before."""
+    real = batch_rows.to_row
+    made = []
+
+    def breaks_on_the_200th(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(1)
+        if len(made) == 200:
+            raise RuntimeError("a defect")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch_rows, "to_row", breaks_on_the_200th)
+    body = {"type": "FeatureCollection", "features": _features(6)}
+    limits = settings.policies().ingest
+    with pytest.raises(RuntimeError, match="a defect"):
+        ingest.submit_batch(engine, body, limits=limits)
+    assert len(made) == 200
