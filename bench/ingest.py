@@ -393,46 +393,80 @@ def print_table(results: Sequence[Result], *, count: int, repeat: int, seed: int
     print(f"\ningest: {count:,} reports, batches of {BATCH:,}, median of {repeat} (seed {seed})")
     header = (
         f"{'backend':<11}{'full path/s':>12}{'bare insert/s':>15}{'full/bare':>11}"
-        f"{'bare COPY/s':>13}{'full/COPY':>11}  targets"
+        f"{'bare COPY/s':>13}{'full/COPY':>11}"
     )
     print(header)
-    print("-" * (len(header) + 38))
+    print("-" * len(header))
     for r in results:
-        checks = [f"full/bare >= {TARGET_RATIO:.0%}: {_verdict(r.ratio >= TARGET_RATIO)}"]
-        if r.backend == "postgis":
-            checks.append(
-                f"full >= {TARGET_POSTGIS_RATE:,.0f}/s: "
-                f"{_verdict(r.full_rate >= TARGET_POSTGIS_RATE)}"
-            )
         copy_columns = f"{'-':>13}{'-':>11}"
         if r.copy_rate is not None and r.copy_ratio is not None:
             copy_columns = f"{r.copy_rate:>13,.0f}{r.copy_ratio:>11.1%}"
-            checks.append(
-                f"full/COPY >= {TARGET_COPY_RATIO:.0%}: "
-                f"{_verdict(r.copy_ratio >= TARGET_COPY_RATIO)}"
-            )
         print(
             f"{r.backend:<11}{r.full_rate:>12,.0f}{r.bare_rate:>15,.0f}{r.ratio:>11.1%}"
-            f"{copy_columns}  " + "; ".join(checks)
+            f"{copy_columns}"
         )
+    print("\ntargets (measured, target: verdict)")
     for r in results:
+        _target(
+            r.backend,
+            "full path / bare insert",
+            f"{r.ratio:.1%}",
+            f">= {TARGET_RATIO:.0%}",
+            r.ratio >= TARGET_RATIO,
+        )
+        if r.backend == "postgis":
+            _target(
+                r.backend,
+                "full path",
+                f"{r.full_rate:,.0f}/s",
+                f">= {TARGET_POSTGIS_RATE:,.0f}/s",
+                r.full_rate >= TARGET_POSTGIS_RATE,
+            )
+        if r.copy_ratio is not None:
+            _target(
+                r.backend,
+                "full path / bare COPY",
+                f"{r.copy_ratio:.1%}",
+                f">= {TARGET_COPY_RATIO:.0%}",
+                r.copy_ratio >= TARGET_COPY_RATIO,
+            )
         if not r.waits:
             continue
-        took = statistics.median(r.seconds)
+        # The batches of a run are timed together; each is BATCH reports but maybe the last.
+        per_batch = statistics.median(r.seconds) * min(BATCH, count) / count
         slowest = max(r.waits)
-        waited = _verdict(slowest <= TARGET_WAIT_S)
-        checks = [f"moderator PATCH meanwhile <= {TARGET_WAIT_S:.0f} s: {waited}"]
-        if r.backend == "spatialite" and count == BATCH:
-            checks.insert(0, f"batch < {TARGET_SURVEY_S:.0f} s: {_verdict(took < TARGET_SURVEY_S)}")
-        if r.backend == "spatialite":
-            held = _verdict(max(r.holds) <= TARGET_HOLD_S)
-            checks.append(f"write lock held <= {TARGET_HOLD_S * 1000:.0f} ms: {held}")
         print(
-            f"{r.backend:<11}survey batches {took:.2f} s; {len(r.waits)} PATCHes meanwhile, "
-            f"median {statistics.median(r.waits):.3f} s, slowest {slowest:.3f} s; "
-            f"{len(r.holds)} batch transactions, locks held {max(r.holds) * 1000:.0f} ms at most  "
-            + "; ".join(checks)
+            f"  {r.backend:<11}survey: {len(r.waits)} PATCHes meanwhile, median "
+            f"{statistics.median(r.waits):.3f} s; {len(r.holds)} batch transactions"
         )
+        if r.backend == "spatialite" and count >= BATCH:
+            _target(
+                r.backend,
+                f"survey batch of {min(BATCH, count):,}",
+                f"{per_batch:.2f} s",
+                f"< {TARGET_SURVEY_S:.0f} s",
+                per_batch < TARGET_SURVEY_S,
+            )
+        _target(
+            r.backend,
+            "slowest PATCH during it",
+            f"{slowest:.3f} s",
+            f"<= {TARGET_WAIT_S:.0f} s",
+            slowest <= TARGET_WAIT_S,
+        )
+        if r.backend == "spatialite":
+            held = max(r.holds)
+            _target(
+                r.backend,
+                "longest write-lock hold",
+                f"{held * 1000:.0f} ms",
+                f"<= {TARGET_HOLD_S * 1000:.0f} ms",
+                held <= TARGET_HOLD_S,
+            )
+
+
+def _target(backend: str, what: str, measured: str, target: str, ok: bool) -> None:
+    print(f"  {backend:<11}{what:<28}{measured:>12}  {target:<12}{_verdict(ok)}")
 
 
 def _verdict(ok: bool) -> str:

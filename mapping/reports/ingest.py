@@ -52,8 +52,9 @@ WRITE_STEP = 100
 WRITE_BUDGET_S = 0.15
 # PostgreSQL has no lock on the whole database, though writers of reports take turns at the
 # tallies' lock until they commit (mapping.storage.tallies), so the budget ends its
-# transactions too; its steps are bigger, since one COPY of a thousand rows (and one run of
-# the tallies' statement trigger, and one duplicate check) costs much less than ten of a hundred.
+# transactions too; its steps grow up to POSTGRES_WRITE_STEP as far as the budget allows,
+# since one COPY of a thousand rows (and one run of the tallies' statement trigger, and one
+# duplicate check) costs much less than ten of a hundred.
 POSTGRES_WRITE_STEP = 1000
 
 
@@ -152,8 +153,9 @@ def submit_batch(
     They are written in several transactions of about WRITE_BUDGET_S each, so that a big batch
     never keeps other writers (a moderator, a volunteer's single report) waiting behind it for
     long; the features are checked and made into rows meanwhile, in a thread of their own
-    (mapping.reports.batch_rows). A batch cut short by an error has stored whole transactions' worth; sent again, their
-    features come back as duplicates, since every feature has its client id.
+    (mapping.reports.batch_rows). A batch cut short by an error has stored whole transactions'
+    worth; sent again, their features come back as duplicates, since every feature has its
+    client id.
 
     A client id seen twice in one batch counts once: the repeat is a duplicate when its content
     is the same, and rejected otherwise, as it would be in two requests.
@@ -212,7 +214,7 @@ def submit_batch(
 def _write_in_turns(
     engine: Engine, made: BatchRows, limits: Limits, now: datetime
 ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, tuple[uuid.UUID, str]]]:
-    """Store the rows of `made` as they come, a step at a time (`write_step`), committing
+    """Store the rows of `made` as they come, a step at a time (`StepSize`), committing
     whenever a transaction has written for WRITE_BUDGET_S, or has written every row made so
     far: the client ids stored now with their seq, and the earlier reports of the other client
     ids.
@@ -222,14 +224,15 @@ def _write_in_turns(
     inserted: dict[uuid.UUID, int] = {}
     earlier: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
     sqlite = dialect.is_sqlite(engine)
-    size = write_step(engine)
+    steps = StepSize(engine)
     written = False
-    while step := made.take(size, wait=True):
+    while step := made.take(steps.size, wait=True):
         if written and sqlite:
             turns(engine).let_short_writers_go()
         with engine.begin() as conn:
             started = time.monotonic()
             while step:
+                step_started = time.monotonic()
                 campaigns.flag_reports(conn, step)
                 stored_now = store.insert_rows(conn, step)
                 others = [row["client_id"] for row in step if row["client_id"] not in stored_now]
@@ -239,15 +242,28 @@ def _write_in_turns(
                 webhooks.enqueue_reports(conn, new_rows, now=now)
                 inserted |= stored_now
                 written = True
+                steps.took(len(step), time.monotonic() - step_started)
                 if time.monotonic() - started >= WRITE_BUDGET_S:
                     break
-                step = made.take(size, wait=False)
+                step = made.take(steps.size, wait=False)
     return inserted, earlier
 
 
-def write_step(bind: Engine | Connection) -> int:
-    """How many features a batch writes at once on `bind`'s database."""
-    return WRITE_STEP if dialect.is_sqlite(bind) else POSTGRES_WRITE_STEP
+class StepSize:
+    """How many features a batch writes at once: WRITE_STEP on SQLite; on PostgreSQL as many
+    as this machine wrote in WRITE_BUDGET_S in the step before, from WRITE_STEP up to
+    POSTGRES_WRITE_STEP. A step is never cut, so a busy machine gets smaller steps and its
+    transactions stay about as short as the budget says: others wait for their commit."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self._fixed = dialect.is_sqlite(bind)
+        self.size = WRITE_STEP if self._fixed else min(WRITE_STEP, POSTGRES_WRITE_STEP)
+
+    def took(self, rows: int, seconds: float) -> None:
+        if self._fixed or rows < self.size:
+            return  # a batch's last, short step says little
+        fits = int(rows * WRITE_BUDGET_S / max(seconds, 1e-6))
+        self.size = max(min(WRITE_STEP, POSTGRES_WRITE_STEP), min(POSTGRES_WRITE_STEP, fits))
 
 
 def flag_after_insert(conn: Connection, seqs: list[int], limits: Limits) -> None:
