@@ -2,11 +2,15 @@
 them are written.
 
 Checking a feature and building its row is Python's work; writing rows is mostly the
-database's (and SQLite's syncs to disk), time in which the writing thread waits without holding
+database's, time in which the writing thread waits without holding
 Python's lock. Making the next rows meanwhile overlaps the two, so a batch takes about the
 longer of them rather than their sum. The writer takes rows a step at a time (`take`); inside a
 transaction it takes only rows that are ready, so that no transaction stays open waiting for
 Python.
+
+Without `parallel` the rows are all made on entering, in the caller's thread. SQLite's writer
+wants that: it releases Python's lock at each row it writes and must wait to take it back
+while another thread computes, holding the database's write lock all the while.
 
 Each feature's outcome starts as rejected, with its errors if it breaks a rule; the writer
 settles the others. A client id seen again in the batch is set aside as a repeat, not written.
@@ -35,10 +39,11 @@ _DONE = object()
 
 
 class BatchRows:
-    """The rows of `features`, made in a thread from entering the `with` block; leaving it
-    stops and joins that thread. After the block, `results` (one per feature, rejected ones
-    with their errors), `rows` (client id -> (index, row), first occurrences) and `repeats`
-    ((index, client id, content hash) of the later ones) describe the whole batch."""
+    """The rows of `features`, made in a thread from entering the `with` block (on entering
+    it, without `parallel`); leaving it stops and joins that thread. After the block,
+    `results` (one per feature, rejected ones with their errors), `rows` (client id ->
+    (index, row), first occurrences) and `repeats` ((index, client id, content hash) of the
+    later ones) describe the whole batch."""
 
     def __init__(
         self,
@@ -50,6 +55,7 @@ class BatchRows:
         now: datetime,
         source: str | None,
         unknown_beaches: set[str],
+        parallel: bool = True,
     ) -> None:
         self._features = features
         self._limits = limits
@@ -58,6 +64,7 @@ class BatchRows:
         self._now = now
         self._source = source
         self._unknown = unknown_beaches
+        self._parallel = parallel
         self.results: list[dict[str, Any]] = [
             {"index": index, "id": None, "outcome": "rejected", "errors": []}
             for index in range(len(features))
@@ -71,7 +78,10 @@ class BatchRows:
         self._thread = threading.Thread(target=self._make, name="batch-rows", daemon=True)
 
     def __enter__(self) -> BatchRows:
-        self._thread.start()
+        if self._parallel:
+            self._thread.start()
+        else:
+            self._make()
         return self
 
     def __exit__(
@@ -81,7 +91,8 @@ class BatchRows:
         traceback: TracebackType | None,
     ) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._parallel:
+            self._thread.join()
 
     def take(self, size: int, *, wait: bool) -> list[dict[str, Any]]:
         """The next `size` rows (fewer at the end of the batch; none once all are taken).

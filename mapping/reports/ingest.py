@@ -152,10 +152,10 @@ def submit_batch(
 
     They are written in several transactions of about WRITE_BUDGET_S each, so that a big batch
     never keeps other writers (a moderator, a volunteer's single report) waiting behind it for
-    long; the features are checked and made into rows meanwhile, in a thread of their own
-    (mapping.reports.batch_rows). A batch cut short by an error has stored whole transactions'
-    worth; sent again, their features come back as duplicates, since every feature has its
-    client id.
+    long; on PostgreSQL the features are checked and made into rows meanwhile, in a thread of
+    their own (mapping.reports.batch_rows). A batch cut short by an error has stored whole
+    transactions' worth; sent again, their features come back as duplicates, since every
+    feature has its client id.
 
     A client id seen twice in one batch counts once: the repeat is a duplicate when its content
     is the same, and rejected otherwise, as it would be in two requests.
@@ -181,6 +181,8 @@ def submit_batch(
         now=now,
         source=source,
         unknown_beaches=beaches.unknown_codes(engine, beaches.batch_codes(collection.features)),
+        # Not beside SQLite's writer: it holds the database's lock while it waits for Python's.
+        parallel=not dialect.is_sqlite(engine),
     )
     with made:
         inserted, earlier = _write_in_turns(engine, made, limits, now)
