@@ -14,6 +14,7 @@ import string
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,6 +155,7 @@ def features(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @given(
     feature=features(),
     photos=st.lists(st.text("0123456789abcdef", min_size=64, max_size=64), max_size=3),
@@ -176,6 +178,7 @@ JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(value=JSON)
 @settings(max_examples=1000, deadline=None)
 def test_the_canonical_text_is_what_json_dumps_writes(value):
