@@ -145,35 +145,23 @@ def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uui
 
 
 def _copy_new_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
-    """PostgreSQL: the rows whose client id is not stored yet, COPYed straight into reports
-    (`dialect.copy_into`) in a savepoint.
+    """PostgreSQL: the rows COPYed straight into reports (`dialect.copy_into`), in a savepoint.
 
-    A client id that a concurrent writer commits between the look-up and the COPY fails the
-    COPY; the savepoint undoes it, and the rows go through the staging table of
-    `dialect.copy_ignoring_conflicts` instead, which skips any known client id. That is the
-    slower way (every row is written twice), kept for the rare race.
+    A new batch's client ids are new, so the COPY is tried first, with no look-up before it.
+    A client id already stored (a batch sent again, or one that a concurrent writer has just
+    committed) fails it; the savepoint undoes it, and the rows go through the staging table of
+    `dialect.copy_ignoring_conflicts` instead, which skips every known client id. That is the
+    slower way (every row is written twice), for steps that hold known client ids.
     """
-    stored = stored_client_ids(conn, [row["client_id"] for row in rows])
-    fresh = [row for row in rows if row["client_id"] not in stored]
-    if not fresh:
-        return {}
     try:
         with conn.begin_nested():
-            seqs = dialect.copy_into(conn, reports, fresh, "seq")
-        return {row["client_id"]: seq for row, seq in zip(fresh, seqs, strict=True)}
+            seqs = dialect.copy_into(conn, reports, rows, "seq")
+        return {row["client_id"]: seq for row, seq in zip(rows, seqs, strict=True)}
     except sa.exc.IntegrityError:
         moved = dialect.copy_ignoring_conflicts(
-            conn, reports, fresh, "client_id", returning=("client_id", "seq")
+            conn, reports, rows, "client_id", returning=("client_id", "seq")
         )
         return {cid: seq for cid, seq in moved}
-
-
-def stored_client_ids(conn: Connection, client_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of `client_ids` that a stored report has."""
-    query = sa.select(reports.c.client_id).where(
-        dialect.among(conn, reports.c.client_id, client_ids)
-    )
-    return set(conn.scalars(query))
 
 
 def add_flag(conn: Connection, seqs: Sequence[int], flag: str) -> None:
