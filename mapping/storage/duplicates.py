@@ -20,6 +20,8 @@ from mapping.storage import dialect
 from mapping.storage.reports import add_flag
 from mapping.storage.tables import reports
 
+# New reports checked by one query on SQLite, whose statements take a bounded number of
+# parameters; PostgreSQL takes them all in one array parameter (dialect.among).
 _CHUNK = 500
 # Made once: an alias of the reports table builds its columns anew, a cost paid per query.
 _NEW, _OLD = reports.alias("new"), reports.alias("old")
@@ -37,8 +39,9 @@ def flag_possible_duplicates(
     """
     new, old = _NEW, _OLD
     flagged: list[int] = []
-    for start in range(0, len(seqs), _CHUNK):
-        chunk = list(seqs[start : start + _CHUNK])
+    size = _CHUNK if dialect.is_sqlite(conn) else max(len(seqs), 1)
+    for start in range(0, len(seqs), size):
+        chunk = list(seqs[start : start + size])
         # Degrees of longitude shrink towards the poles: size the box for the chunk's highest
         # latitude. A degree of latitude is at least 110,574 m, of longitude 111,320 m times cos.
         top = conn.scalar(
