@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 import mapping
-from api import background, errors, openapi
+from api import background, errors, openapi, replica
 from api.caching import CachingMiddleware
 from api.limits import BodyLimitMiddleware
 from api.routes import api_router, root_router
@@ -19,7 +19,7 @@ from web.routes import router as web_router
 
 BULK_PATHS = ("/reports/batch", "/reports/import")
 # Reports sent with photos (multipart) get the photo-sized cap.
-UPLOAD_PATHS = ("/api/v1/reports",)
+UPLOAD_PATHS = ("/api/v1/reports", "/openrosa/submission")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     # Outside the compression, so that a 304 goes out as it is made.
     app.add_middleware(CachingMiddleware, engine=app.state.engine, settings=settings)
+    # Outside the caching, so that the data version is read where the answer will be.
+    replica.install(app, settings)
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import digest
 from api.deps import EngineDep, SettingsDep
 from mapping.disclosure.publish import View
 from mapping.errors import Forbidden, RateLimited, Unauthorized
@@ -38,6 +39,9 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    header = request.headers.get("authorization", "")
+    if digest.applies(request, header):
+        return digest.principal(request, header)
     return principal_for_key(request, credentials.credentials if credentials else None)
 
 
@@ -90,12 +94,9 @@ PUBLIC = role_doc(None)
 def submitter_of(request: Request, principal: Principal) -> str:
     """A pseudonym of the sender (its key, or its address), keyed with the installation's
     secret so it cannot be reversed from what is stored."""
-    state = request.app.state
-    if getattr(state, "submitter_secret", None) is None:
-        with state.engine.connect() as conn:
-            state.submitter_secret = trust_store.secret(conn).encode()
     subject = f"key:{principal.key_id}" if principal.key_id else f"addr:{_address(request)}"
-    return hmac.new(state.submitter_secret, subject.encode(), hashlib.sha256).hexdigest()[:32]
+    secret = digest.installation_secret(request)
+    return hmac.new(secret, subject.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _address(request: Request) -> str:

@@ -5,8 +5,10 @@ The ETag of an answer is a digest of the data version (mapping.storage.versions,
 every committed change to reports, moderation, areas, effort, facilities...), the URL, the day,
 the installation (its settings and release) and who asks (anonymous, or a digest of the key), so
 that it names one representation and changes whenever the data could have. The version is read
-before the answer is made, so an answer is never older than its ETag says. A request whose
-If-None-Match holds the current ETag gets 304 with no body, without the answer being computed.
+before the answer is made, and from the database the answer is read from (the primary, or the
+read replica that api.replica chose for the request), so an answer is never older than its ETag
+says. A request whose If-None-Match holds the current ETag gets 304 with no body, without the
+answer being computed.
 
 Cache-Control: anonymous answers are `public`, and by default `no-cache`: any cache may keep them
 but asks again each time, which costs the server one small read and a 304 while the data has not
@@ -29,6 +31,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import mapping
+from api.replica import read_engine
 from mapping.settings import Settings
 from mapping.storage import versions
 
@@ -71,8 +74,8 @@ class CachingMiddleware:
         age = settings.cache_max_age_s
         self.public = f"public, max-age={age}" if age else "public, no-cache"
 
-    def _version(self) -> int:
-        with self.engine.connect() as conn:
+    def _version(self, engine: Engine) -> int:
+        with engine.connect() as conn:
             return versions.current(conn)
 
     def etag(self, scope: Scope, version: int, authorization: str | None) -> str:
@@ -96,7 +99,9 @@ class CachingMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            version = await anyio.to_thread.run_sync(self._version)
+            # From the database the answer is read from (api.replica): a version from the
+            # primary on a lagging replica's answer would label a stale answer as fresh.
+            version = await anyio.to_thread.run_sync(self._version, read_engine(scope, self.engine))
         except sa.exc.SQLAlchemyError:
             # The answer itself will say what is wrong with the database; it is not cached.
             await self.app(scope, receive, send)

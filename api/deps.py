@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
+from api.replica import read_engine
 from mapping.areas.index import AreaIndexCache
 from mapping.photos.imaging import PhotoLimits
 from mapping.photos.store import DirectoryPhotoStore, PhotoStore
@@ -16,11 +17,16 @@ from mapping.settings import Policies, Settings
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    """The primary, or for the reads api.replica lets go there, the read replica."""
+    return read_engine(request.scope, request.app.state.engine)
 
 
 def get_area_index(request: Request) -> AreaIndexCache:
-    return request.app.state.area_index  # type: ignore[no-any-return]
+    """The stored areas, from the database this request reads (api.replica)."""
+    state = request.app.state
+    if state.replica is not None and read_engine(request.scope, state.engine) is not state.engine:
+        return state.replica_areas  # type: ignore[no-any-return]
+    return state.area_index  # type: ignore[no-any-return]
 
 
 def get_settings(request: Request) -> Settings:

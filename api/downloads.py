@@ -80,8 +80,10 @@ def download(
     metadata: Mapping[str, Any],
     links: list[dict[str, Any]],
     extra: Mapping[str, Any] | None = None,
+    column_types: Mapping[str, str] | None = None,
 ) -> StreamingResponse:
-    """The collection as a streamed file in `fmt`, named by its path and time of making."""
+    """The collection as a streamed file in `fmt`, named by its path and time of making;
+    `column_types` gives the types of columns that the data's own schema declares."""
     layer = layer_name(request)
     stamp = re.sub(r"[^0-9T]", "", str(metadata.get("generated_at", ""))[:19]) + "Z"
     target = FORMATS[fmt]
@@ -97,7 +99,9 @@ def download(
         links = [*links, {"rel": "describes", "href": csv_url(request), "type": "text/csv"}]
     if link_values:
         headers["Link"] = ", ".join(link_values)
-    body = export_chunks(fmt, Download(features, layer, metadata, links, extra or {}))
+    body = export_chunks(
+        fmt, Download(features, layer, metadata, links, extra or {}, column_types or {})
+    )
     return StreamingResponse(body, media_type=target.media_type, headers=headers)
 
 

@@ -69,7 +69,9 @@ def headers_of(exc: CivicMapError) -> dict[str, str] | None:
     if isinstance(exc, RateLimited | Busy):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, Unauthorized):
-        return {"WWW-Authenticate": 'Bearer realm="civicmap"'}
+        # The OpenRosa endpoints also offer HTTP Digest (api.digest.Challenge).
+        challenge = getattr(exc, "challenge", None) or 'Bearer realm="civicmap"'
+        return {"WWW-Authenticate": challenge}
     return None
 
 

@@ -90,7 +90,8 @@ def _document_problems(spec: dict[str, Any]) -> None:
     for operations in spec["paths"].values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if "422" in responses:
+            # An OpenRosa operation documents its own XML problems (api.routes.openrosa).
+            if "422" in responses and "text/xml" not in responses["422"].get("content", {}):
                 responses["422"] = {"description": "Invalid input", "content": problem}
             responses["default"] = {"description": "A problem (RFC 9457)", "content": problem}
             public = operation.get("x-civicmap-role", "").startswith("anyone")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -56,6 +56,7 @@ def feature_collection(
     next_url: str | None = None,
     extra: dict[str, Any] | None = None,
     sources: Sequence[Source] | None = None,
+    column_types: Mapping[str, str] | None = None,
 ) -> Response:
     """A FeatureCollection with its `links` and the `metadata` of how it was made; or, when
     the request asks for `format=geojson|csv|gpkg|kml`, the same as a streamed download (then
@@ -69,7 +70,13 @@ def feature_collection(
     fmt = downloads.requested_format(request)
     if fmt is not None:
         return downloads.download(
-            request, features, fmt=fmt, metadata=metadata, links=links, extra=extra
+            request,
+            features,
+            fmt=fmt,
+            metadata=metadata,
+            links=links,
+            extra=extra,
+            column_types=column_types,
         )
     listed = features if isinstance(features, list) else list(features)
     body = {

@@ -92,6 +92,7 @@ from sqlalchemy.engine import Engine, make_url
 from bench import analyst, common, synthetic
 from bench.analyst import Baseline
 from mapping.analysis import aggregate
+from mapping.analysis import cells as cells_of
 from mapping.areas.index import AreaIndex
 from mapping.settings import Settings
 from mapping.storage import make_engine, scratch, upgrade
@@ -115,7 +116,8 @@ TARGET_SECONDS = {
     ("spatialite", "hexes r5"): 0.5,
     ("spatialite", "hexes r7"): 1.0,
 }
-TARGET_SPEEDUP = 20.0
+TARGET_SPEEDUP = 20.0  # for the whole-country hexagons and areas
+SPEEDUP_TARGETED = ("hexes r5", "hexes r7", f"areas level {AREA_LEVEL}")
 FIXED_SIZE = ("hexes r5", f"areas level {AREA_LEVEL}")
 TARGET_GROWTH = 1.5
 KIND_WEIGHTS = (55, 15, 30)  # service, litter, hotspot
@@ -248,9 +250,20 @@ class Query:
     label: str
     path: str
     resolution: int | None = None  # hexes at this resolution, else areas at AREA_LEVEL
+    compact: bool = False  # the map's compact cells (ids and counts) instead of GeoJSON
 
     def core(self, engine: Engine, settings: Settings) -> list[dict[str, Any]]:
         with engine.connect() as conn:
+            if self.compact:
+                assert self.resolution is not None
+                cells, _, _ = cells_of.counts(
+                    conn,
+                    ReportQuery(),
+                    resolution=self.resolution,
+                    public_resolution=settings.public_h3_resolution,
+                    max_cells=settings.max_aggregate_cells,
+                )
+                return compact_features(cells)
             if self.resolution is None:
                 features, _, _ = aggregate.areas(
                     conn, ReportQuery(), level=AREA_LEVEL, threshold=settings.suppression_threshold
@@ -267,10 +280,20 @@ class Query:
         return features
 
 
+def compact_features(cells: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The compact answer's `[cell, reports]` pairs as the features the checks read."""
+    return [{"properties": {"h3": cell, "reports": n}} for cell, n in cells]
+
+
 QUERIES = {
     **{
         f"hexes-r{r}": Query(f"hexes r{r}", f"/api/v1/aggregates/hexes?resolution={r}", r)
         for r in HEX_RESOLUTIONS
+    },
+    # What the map asks for: ids and counts, drawn by the browser (not a target of its own).
+    **{
+        f"cells-r{r}": Query(f"cells r{r}", f"/api/v1/aggregates/cells?resolution={r}", r, True)
+        for r in (5, 7)
     },
     f"areas-{AREA_LEVEL}": Query(
         f"areas level {AREA_LEVEL}", f"/api/v1/aggregates/areas?level={AREA_LEVEL}"
@@ -387,7 +410,8 @@ def _measure_query(
     http_s, body = common.median_time(http, args.repeat)
     core_s, _ = common.median_time(lambda: query.core(engine, settings), args.repeat)
     base_s, expected = common.median_time(baseline, args.repeat)
-    features = orjson.loads(body)["features"]
+    answer = orjson.loads(body)
+    features = compact_features(answer["cells"]) if query.compact else answer["features"]
     if query.resolution is None:
         # sjoin with the same polygons is the same point-in-polygon rule as the product's.
         summary = analyst.check(query.label, None, features, expected, expected)
@@ -453,10 +477,11 @@ def target_lines(results: Sequence[Result]) -> list[str]:
             verdict = "ok" if r.http < limit else "MISSED"
             lines.append(f"{verdict:<6} {r.backend} {r.query} under {limit} s: {r.http:.3f} s")
         verdict = "ok" if r.speedup >= TARGET_SPEEDUP else "MISSED"
-        lines.append(
-            f"{verdict:<6} {r.backend} {r.query} at least {TARGET_SPEEDUP:.0f}x the baseline: "
-            f"x{r.speedup:.1f}"
-        )
+        if r.query in SPEEDUP_TARGETED:
+            lines.append(
+                f"{verdict:<6} {r.backend} {r.query} at least {TARGET_SPEEDUP:.0f}x the baseline: "
+                f"x{r.speedup:.1f}"
+            )
         small = at.get((r.backend, smallest, r.query))
         if r.query in FIXED_SIZE and small is not None and smallest < largest:
             growth = r.http / small.http

@@ -11,8 +11,10 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from mapping.alerts.delivery import DeliveryPolicy
 from mapping.photos.imaging import PhotoLimits
@@ -29,12 +31,36 @@ def comma_list(value: Any) -> Any:
     return value
 
 
+def _backend(url: str) -> str | None:
+    """The database a SQLAlchemy URL names (`sqlite`, `postgresql`); None if it is none."""
+    try:
+        return make_url(url).get_backend_name()
+    except ArgumentError:
+        return None
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICMAP_", env_file=".env", extra="ignore")
+    # An error names the setting and what is wrong, without echoing values: the database URLs
+    # hold passwords, and startup errors end up in logs.
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICMAP_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         "sqlite:///var/civicmap.sqlite",
         description="SQLAlchemy URL: `sqlite:///PATH` (SpatiaLite) or `postgresql+psycopg://...`.",
+    )
+    read_database_url: str = Field(
+        "",
+        description="A PostgreSQL streaming replica of the database, which map, aggregate and "
+        "listing reads may use (`postgresql+psycopg://...`); empty for none.",
+    )
+    read_max_lag_s: float = Field(
+        5.0,
+        ge=0.5,
+        le=3600,
+        description="Reads go to the primary while the replica may miss more than this many "
+        "seconds of its changes.",
     )
     spatialite_library: str = Field(
         "mod_spatialite",
@@ -210,6 +236,25 @@ class Settings(BaseSettings):
         if any(not 0 <= r <= 15 for r in resolutions):
             raise ValueError("H3 resolutions lie in 0..15")
         return resolutions
+
+    @model_validator(mode="after")
+    def _replica_of_postgres(self) -> Settings:
+        """A read replica is PostgreSQL's streaming replica of a PostgreSQL primary: SpatiaLite
+        is one file in one process's reach and has none, so a read URL beside it is a mistake
+        that is refused at startup rather than ignored."""
+        if not self.read_database_url:
+            return self
+        if _backend(self.database_url) != "postgresql":
+            raise ValueError(
+                "CIVICMAP_READ_DATABASE_URL is only for a PostgreSQL primary; SpatiaLite has no "
+                "replicas: leave it empty, or set CIVICMAP_DATABASE_URL to postgresql+psycopg://..."
+            )
+        if _backend(self.read_database_url) != "postgresql":
+            raise ValueError(
+                "CIVICMAP_READ_DATABASE_URL names a PostgreSQL streaming replica: "
+                "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
+            )
+        return self
 
     @property
     def max_upload_body_bytes(self) -> int:

@@ -10,12 +10,15 @@ from api.routes import (
     coverage,
     effort,
     feeds,
+    form_aggregates,
+    forms,
     health,
     hotspots,
     imports,
     indicators,
     ogc,
     open311,
+    openrosa,
     photos,
     register,
     releases,
@@ -43,8 +46,11 @@ api_router.include_router(effort.router)
 api_router.include_router(feeds.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(imports.router)
+api_router.include_router(forms.router)
+api_router.include_router(form_aggregates.router)
 
 root_router = APIRouter()
 root_router.include_router(health.router)
 root_router.include_router(ogc.router)
 root_router.include_router(open311.router)
+root_router.include_router(openrosa.router)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
 from mapping.analysis import cells as cells_of
+from mapping.analysis.bulk import paused_gc
 from mapping.analysis.units import Grouping, Tally, Unit, units_of
 from mapping.errors import InvalidQuery
 from mapping.storage import areas as area_store
@@ -71,8 +72,8 @@ def summarise(unit: Unit, *, threshold: int, kinds: Iterable[str] = KINDS) -> di
     precision rule, not a privacy one, and a share comes with its Wilson interval.
     """
     by_category = {
-        kind: {cat: t.reports for cat, t in sorted(cats.items())}
-        for kind, cats in sorted(unit.by_kind_category.items())
+        kind: dict(sorted(categories.items()))
+        for kind, categories in sorted(unit.by_category.items())
     }
     out: dict[str, Any] = {
         "reports": unit.reports,
@@ -176,30 +177,32 @@ def hexes(
         "resolution-15 cell; counts exact, as the public reports show them; indicators null "
         f"below n = {threshold} (a precision rule), shares with a 95% Wilson interval."
     )
-    query, sensitive = cells_of.selection(q, resolution, public_resolution)
-    method += sensitive
-    units = units_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
-    method += _tally_hex_effort(conn, units, q, resolution=resolution)
-    cells = cells_of.in_view(units, q.boxes, max_cells)
-    kinds = [q.kind] if q.kind else list(KINDS)
-    named: list[str | None] = [None] * len(cells)
-    if places is not None and cells:
-        lon, lat = hexgrid.centres(np.array(cells, dtype=np.uint64))
-        named = places(lon.tolist(), lat.tolist())
-    features = []
-    for cell, place in zip(cells, named, strict=True):
-        props: dict[str, Any] = {"h3": hexgrid.to_str(cell), "resolution": resolution}
-        if places is not None:
-            props["place"] = place
-        props.update(summarise(units[cell], threshold=threshold, kinds=kinds))
-        features.append(
-            {
-                "type": "Feature",
-                "id": props["h3"],
-                "geometry": {"type": "Polygon", "coordinates": [hexgrid.boundary(cell)]},
-                "properties": props,
-            }
-        )
+    # Many small objects, no cycles among them: collecting meanwhile costs more than the rest.
+    with paused_gc():
+        query, sensitive = cells_of.selection(q, resolution, public_resolution)
+        method += sensitive
+        units = units_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
+        method += _tally_hex_effort(conn, units, q, resolution=resolution)
+        cells = cells_of.in_view(units, q.boxes, max_cells)
+        kinds = [q.kind] if q.kind else list(KINDS)
+        named: list[str | None] = [None] * len(cells)
+        if places is not None and cells:
+            lon, lat = hexgrid.centres(np.array(cells, dtype=np.uint64))
+            named = places(lon.tolist(), lat.tolist())
+        features = []
+        for cell, place in zip(cells, named, strict=True):
+            props: dict[str, Any] = {"h3": hexgrid.to_str(cell), "resolution": resolution}
+            if places is not None:
+                props["place"] = place
+            props.update(summarise(units[cell], threshold=threshold, kinds=kinds))
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": props["h3"],
+                    "geometry": {"type": "Polygon", "coordinates": [hexgrid.boundary(cell)]},
+                    "properties": props,
+                }
+            )
     return features, method, sources_of(units[cell] for cell in cells)
 
 
@@ -248,28 +251,31 @@ def areas(
             f"No areas of level {level} are stored; import them with `civicmap areas import`.",
             [{"loc": ["query", "level"], "msg": f"no areas of level {level}"}],
         )
-    units = units_of(conn, Grouping(level=level), replace(q, boxes=()), tallies=tallies)
-    tally_effort(conn, units, effort_cells.c[f"area_{level}"], replace(q, boxes=()))
-    window = shapely.union_all([shapely.box(*b) for b in q.boxes]) if q.boxes else None
-    kinds = [q.kind] if q.kind else list(KINDS)
-    features = []
-    shown: list[Unit] = []
-    for area in listed:
-        geometry = json.loads(area["display"])
-        if window is not None and not shapely.intersects(window, shapely.geometry.shape(geometry)):
-            continue
-        props = {
-            "code": area["code"],
-            "name": area["name"],
-            "level": area["level"],
-            "parent": area["parent"],
-        }
-        unit = units.get(area["code"]) or Unit(area["code"], effort=0)
-        shown.append(unit)
-        props.update(summarise(unit, threshold=threshold, kinds=kinds))
-        features.append(
-            {"type": "Feature", "id": area["code"], "geometry": geometry, "properties": props}
-        )
+    with paused_gc():
+        units = units_of(conn, Grouping(level=level), replace(q, boxes=()), tallies=tallies)
+        tally_effort(conn, units, effort_cells.c[f"area_{level}"], replace(q, boxes=()))
+        window = shapely.union_all([shapely.box(*b) for b in q.boxes]) if q.boxes else None
+        kinds = [q.kind] if q.kind else list(KINDS)
+        features = []
+        shown: list[Unit] = []
+        for area in listed:
+            geometry = json.loads(area["display"])
+            if window is not None and not shapely.intersects(
+                window, shapely.geometry.shape(geometry)
+            ):
+                continue
+            props = {
+                "code": area["code"],
+                "name": area["name"],
+                "level": area["level"],
+                "parent": area["parent"],
+            }
+            unit = units.get(area["code"]) or Unit(area["code"], effort=0)
+            shown.append(unit)
+            props.update(summarise(unit, threshold=threshold, kinds=kinds))
+            features.append(
+                {"type": "Feature", "id": area["code"], "geometry": geometry, "properties": props}
+            )
     method = (
         f"Public reports grouped by the level-{level} area that holds their public position "
         "(decided at submission; a sensitive report's is its public cell's centre); counts "

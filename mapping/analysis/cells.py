@@ -15,7 +15,8 @@ from dataclasses import replace
 from sqlalchemy.engine import Connection
 
 from mapping import hexgrid
-from mapping.analysis.units import Grouping, units_of
+from mapping.analysis.bulk import paused_gc
+from mapping.analysis.units import Grouping, counts_of
 from mapping.errors import InvalidQuery
 from mapping.hexgrid import widened
 from mapping.storage.reports import ReportQuery
@@ -66,11 +67,12 @@ def counts(
     sorted by cell, the method in a line, and the sources of the reports counted. The counts
     are those of the GeoJSON hexagons."""
     query, sensitive = selection(q, resolution, public_resolution)
-    found = units_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
+    with paused_gc():
+        found, sources = counts_of(conn, Grouping(resolution=resolution), query, tallies=tallies)
     kept = in_view(found, q.boxes, max_cells)
     method = (
         f"Public reports per resolution-{resolution} H3 cell, the ancestor of their public "
         "resolution-15 cell; counts exact, as the public reports show them." + sensitive
     )
-    sources = {s for c in kept for s in found[c].sources}
-    return [(hexgrid.to_str(c), found[c].reports) for c in kept], method, sources
+    counted = {source for cell in kept for source in sources[cell]}
+    return [(hexgrid.to_str(c), found[c]) for c in kept], method, counted

@@ -86,50 +86,74 @@ class Tally:
     record_keys: int = 0
 
     @classmethod
-    def of(cls, sums: Sequence[Any]) -> Tally:
-        """A tally from sums in the order of TALLY_SUMS (the surveyed length in millimetres)."""
-        values: list[Any] = [int(v or 0) for v in sums]
-        values[_MM] = values[_MM] / 1000
-        return cls(*values)
+    def of(cls, sums: Sequence[int]) -> Tally:
+        """A tally from whole sums in the order of TALLY_SUMS (the surveyed length in
+        millimetres)."""
+        tally = cls(*sums)
+        tally.surveyed_m /= 1000
+        return tally
 
     def add(self, other: Tally) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-_MM = TALLY_SUMS.index("surveyed_mm")
+        # Spelled out: a loop over the fields costs several times as much, once per unit,
+        # kind and category of every answer.
+        self.reports += other.reports
+        self.rated += other.rated
+        self.satisfied += other.satisfied
+        self.satisfaction_sum += other.satisfaction_sum
+        self.items += other.items
+        self.plastic += other.plastic
+        self.surveyed_m += other.surveyed_m
+        self.severity_sum += other.severity_sum
+        self.people_affected += other.people_affected
+        self.status_operational += other.status_operational
+        self.status_partly += other.status_partly
+        self.status_closed += other.status_closed
+        self.record_keys += other.record_keys
 
 
 @dataclass(slots=True)
 class Unit:
-    """The tallies of one hexagon or area, by kind and category, and the sources of its reports
-    (None for reports sent here)."""
+    """The sums of one hexagon or area: per kind, the report count per category, and the
+    sources of its reports (None for reports sent here)."""
 
     key: Any
-    by_kind_category: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(dict))
+    kinds: dict[str, Tally] = field(default_factory=dict)
+    by_category: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     # Visits of observers that touched the unit; None where effort was not tallied.
     effort: int | None = None
     sources: set[str | None] = field(default_factory=set)
 
     def kind_total(self, kind: str) -> Tally:
-        total = Tally()
-        for tally in self.by_kind_category.get(kind, {}).values():
-            total.add(tally)
-        return total
+        return self.kinds.get(kind) or Tally()
 
     def add(self, kind: str, category: str, source: str | None, tally: Tally) -> None:
-        self.by_kind_category[kind].setdefault(category, Tally()).add(tally)
+        """Add the sums of reports of `kind`, `category` and `source`."""
+        self.add_kind(kind, tally)
+        self.add_category(kind, category, tally.reports)
         self.sources.add(source)
 
+    def add_kind(self, kind: str, tally: Tally) -> None:
+        total = self.kinds.get(kind)
+        if total is None:
+            self.kinds[kind] = tally
+        else:
+            total.add(tally)
+
+    def add_category(self, kind: str, category: str, reports: int) -> None:
+        categories = self.by_category[kind]
+        categories[category] = categories.get(category, 0) + reports
+
     def merge(self, other: Unit) -> None:
-        for kind, categories in other.by_kind_category.items():
-            for category, tally in categories.items():
-                self.by_kind_category[kind].setdefault(category, Tally()).add(tally)
+        for kind, tally in other.kinds.items():
+            self.add_kind(kind, replace(tally))
+        for kind, categories in other.by_category.items():
+            for category, n in categories.items():
+                self.add_category(kind, category, n)
         self.sources |= other.sources
 
     @property
     def reports(self) -> int:
-        return sum(t.reports for cats in self.by_kind_category.values() for t in cats.values())
+        return sum(t.reports for t in self.kinds.values())
 
 
 def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -> dict[Any, Unit]:
@@ -137,7 +161,13 @@ def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -
     key = unit.label("unit")
     c = reports.c
     query = (
-        sa.select(key, c.kind, c.category, c.source, *(s.label(n) for n, s in _SUMS))
+        sa.select(
+            key,
+            c.kind,
+            c.category,
+            c.source,
+            *(sa.cast(sa.func.coalesce(s, 0), sa.BigInteger).label(n) for n, s in _SUMS),
+        )
         .where(*report_filters(conn, q))
         .group_by(key, c.kind, c.category, c.source)
     )
@@ -147,13 +177,13 @@ def tally_units(conn: Connection, unit: sa.ColumnElement[Any], q: ReportQuery) -
 def _collect(rows: Iterable[Any]) -> dict[Any, Unit]:
     """Units from rows of (unit, kind, category, source, *sums)."""
     found: dict[Any, Unit] = {}
-    for row in rows:
-        if row.unit is None:
+    for unit, kind, category, source, *sums in rows:
+        if unit is None:
             continue
-        target = found.get(row.unit)
+        target = found.get(unit)
         if target is None:
-            target = found[row.unit] = Unit(row.unit)
-        target.add(row.kind, row.category, row.source or None, Tally.of(row[4:]))
+            target = found[unit] = Unit(unit)
+        target.add(kind, category, source or None, Tally.of(sums))
     return found
 
 
@@ -243,13 +273,10 @@ def _months(q: ReportQuery) -> tuple[tuple[int | None, int | None] | None, list[
     return (first, last), edges
 
 
-def _read(
-    conn: Connection,
-    grouping: Grouping,
-    q: ReportQuery,
-    stored: int,
-    months: tuple[int | None, int | None],
-) -> dict[Any, Unit]:
+def _selection(
+    grouping: Grouping, q: ReportQuery, stored: int, months: tuple[int | None, int | None]
+) -> tuple[sa.Table, sa.ColumnElement[Any], list[sa.ColumnElement[bool]]]:
+    """The tally table, its unit (labelled `unit`) and the WHERE that answer `q`."""
     if grouping.level is not None:
         t = area_tallies
         unit: sa.ColumnElement[Any] = t.c.code
@@ -265,8 +292,8 @@ def _read(
             where.append(~t.c.sensitive)
         if q.boxes:
             where.append(_within(t.c.cell, q.boxes, grouping.resolution, stored))
-    if grouping.level is None and stored != MONTHLY_RESOLUTION:
-        where.append(t.c.month == ALL_TIME)
+        if stored != MONTHLY_RESOLUTION:
+            where.append(t.c.month == ALL_TIME)
     first, last = months
     if first is not None:
         where.append(t.c.month >= first)
@@ -276,15 +303,65 @@ def _read(
         where.append(t.c.kind == q.kind)
     if q.category:
         where.append(t.c.category == q.category)
-    key = unit.label("unit")
+    return t, unit.label("unit"), where
+
+
+def _read(
+    conn: Connection,
+    grouping: Grouping,
+    q: ReportQuery,
+    stored: int,
+    months: tuple[int | None, int | None],
+) -> dict[Any, Unit]:
+    """Units from the tallies, in three small answers rather than one row per unit, kind,
+    category and source: each unit's sums per kind, its counts per category, its sources."""
+    t, unit, where = _selection(grouping, q, stored, months)
+    sums = (sa.cast(sa.func.sum(t.c[n]), sa.BigInteger) for n in TALLY_SUMS)
+    found: dict[Any, Unit] = {}
+    for key, kind, *values in conn.execute(
+        sa.select(unit, t.c.kind, *sums).where(*where).group_by(unit, t.c.kind)
+    ).all():
+        target = found.get(key)
+        if target is None:
+            target = found[key] = Unit(key)
+        target.kinds[kind] = Tally.of(values)
+    categories = sa.select(unit, t.c.kind, t.c.category, sa.func.sum(t.c.reports))
+    for key, kind, category, n in conn.execute(
+        categories.where(*where).group_by(unit, t.c.kind, t.c.category)
+    ).all():
+        found[key].by_category[kind][category] = int(n)
+    for key, source in conn.execute(sa.select(unit, t.c.source).where(*where).distinct()).all():
+        found[key].sources.add(source or None)
+    return found
+
+
+def counts_of(
+    conn: Connection, grouping: Grouping, q: ReportQuery, *, tallies: bool = True
+) -> tuple[dict[Any, int], dict[Any, set[str | None]]]:
+    """The number of reports `q` selects in each unit of `grouping` that holds any, and the
+    sources of each unit's: what `units_of` counts, without the other sums (the map's compact
+    hexagons)."""
+    stored = _stored_at(grouping, q) if tallies else None
+    months, edges = _months(q)
+    if stored is None or months is None:
+        found = tally_units(conn, grouping.scanned(q), q)
+        return {k: u.reports for k, u in found.items()}, {k: u.sources for k, u in found.items()}
+    t, unit, where = _selection(grouping, q, stored, months)
     query = (
-        sa.select(
-            key, t.c.kind, t.c.category, t.c.source, *(sa.func.sum(t.c[n]) for n in TALLY_SUMS)
-        )
+        sa.select(unit, t.c.source, sa.cast(sa.func.sum(t.c.reports), sa.BigInteger))
         .where(*where)
-        .group_by(key, t.c.kind, t.c.category, t.c.source)
+        .group_by(unit, t.c.source)
     )
-    return _collect(conn.execute(query))
+    counts: dict[Any, int] = {}
+    sources: dict[Any, set[str | None]] = defaultdict(set)
+    for key, source, n in conn.execute(query).all():
+        counts[key] = counts.get(key, 0) + int(n)
+        sources[key].add(source or None)
+    for edge in edges:
+        for key, found_unit in tally_units(conn, grouping.scanned(q), edge).items():
+            counts[key] = counts.get(key, 0) + found_unit.reports
+            sources[key] |= found_unit.sources
+    return counts, sources
 
 
 def _within(

@@ -1,9 +1,11 @@
 """`civicmap demo`: regions and districts, a demo campaign, synthetic reports and visits, the
-real facility register with synthetic citizen checks of it, and a real population grid."""
+real facility register with synthetic citizen checks of it, a real population grid, and a
+market price survey (an XLSForm) with synthetic responses."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -16,9 +18,12 @@ from mapping.cli.coverage import RakeTo, import_population
 from mapping.cli.group import BOUNDARIES, SHARED_DATA, open_engine
 from mapping.errors import Conflict
 from mapping.imports import demo as demo_data
+from mapping.imports import demo_survey
 from mapping.imports.sources import GHANA_HEALTH_FACILITIES, WORLDPOP_2020
 from mapping.keys import Principal
 from mapping.reports import effort, ingest, moderation
+from mapping.reports.forms import catalogue
+from mapping.reports.forms.responses import submit_response
 from mapping.reports.moderation import ModerationChange
 from mapping.settings import Settings
 from mapping.storage import areas as area_store
@@ -111,6 +116,46 @@ def demo(
     if facilities is not None:
         _register(settings, facilities, seed=seed, count=max(count // 10, 1))
     _population(settings)
+    _market_survey(settings, seed=seed, count=max(count // 15, 1))
+
+
+def _market_survey(settings: Settings, *, seed: int, count: int) -> None:
+    """The demo's questionnaire, a market price survey, with synthetic responses."""
+    engine = open_engine(settings)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        campaign_store.save_campaign(
+            conn,
+            slug=demo_survey.CAMPAIGN,
+            title=demo_survey.TITLE,
+            kind="service",
+            categories=["market"],
+            description="Prices of staple foods in markets, asked with an XLSForm that ODK "
+            "Collect can answer too. The responses are synthetic: real markets, made-up prices.",
+            demo=True,
+        )
+        upload = catalogue.upload_form(
+            conn,
+            demo_survey.workbook(),
+            campaign=demo_survey.CAMPAIGN,
+            kind="survey",
+            actor="demo",
+            now=now,
+        )
+    made = demo_survey.synthetic_responses(count=count, seed=seed, until=now.date())
+    stored = 0
+    for instance_id, answers in made:
+        saved = submit_response(
+            engine,
+            upload.form,
+            answers,
+            source="json",
+            instance_id=instance_id,
+            submitter=None,
+            public_resolution=settings.public_h3_resolution,
+        )
+        stored += saved.outcome == "created"
+    click.echo(f"{stored} synthetic market price responses stored (form {demo_survey.FORM_ID!r})")
 
 
 def _districts(settings: Settings) -> None:

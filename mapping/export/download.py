@@ -34,6 +34,8 @@ class Download:
     metadata: Mapping[str, Any]
     links: list[dict[str, Any]] = field(default_factory=list)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Column types the data's own schema gives, by flattened column name (mapping.export.table).
+    column_types: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:

@@ -24,6 +24,8 @@ LIST_SEPARATOR = ";"
 
 # Column types. A column whose values need two types is REAL for integers and reals, else TEXT.
 BOOLEAN, INTEGER, REAL, DATETIME, TEXT = "boolean", "integer", "real", "datetime", "text"
+# A calendar date (`2026-03-01`): only a column declared so has it (a form's date question).
+DATE = "date"
 # An RFC 3339 date-time in UTC, as every time member is written (`2026-03-01T09:30:00Z`).
 _UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 
@@ -129,6 +131,9 @@ class Columns:
     geometry_types: set[str] = field(default_factory=set)
     bounds: list[float] | None = None
     count: int = 0
+    # Columns whose type the data's own schema gives (a form's questions): they are written
+    # with it even when every value is null, and values never change it.
+    declared: frozenset[str] = frozenset()
 
     def add(self, feature: Mapping[str, Any]) -> None:
         """Learn from one GeoJSON Feature."""
@@ -141,6 +146,8 @@ class Columns:
             self._extend(geometry)
 
     def _column(self, name: str, value: Any) -> None:
+        if name in self.declared:
+            return
         kind = value_type(value)
         if name not in self.types:
             self.types[name] = kind
@@ -185,9 +192,15 @@ class Columns:
         return self.geometry_types == {"Point"}
 
 
-def scan(features: Iterable[Mapping[str, Any]]) -> Columns:
-    """The first pass: walk every feature once and learn its columns."""
-    columns = Columns()
+def scan(
+    features: Iterable[Mapping[str, Any]], declared: Mapping[str, str] | None = None
+) -> Columns:
+    """The first pass: walk every feature once and learn its columns (those `declared` come
+    first, with the types given)."""
+    columns = Columns(declared=frozenset(declared or ()))
+    for name, kind in (declared or {}).items():
+        columns.types[name] = kind
+        columns.groups.setdefault(name.split(SEPARATOR, 1)[0], []).append(name)
     for feature in features:
         columns.add(feature)
     return columns

@@ -50,7 +50,7 @@ def row(feature: Mapping[str, Any], columns: Columns) -> list[Any]:
 
 
 def chunks(download: Download) -> Iterator[bytes]:
-    columns = scan(download.features)
+    columns = scan(download.features, download.column_types)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header(columns))

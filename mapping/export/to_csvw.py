@@ -17,10 +17,16 @@ import orjson
 
 from mapping.disclosure.provenance import credit_line
 from mapping.export.download import Download
-from mapping.export.table import BOOLEAN, DATETIME, INTEGER, REAL, Columns, scan
+from mapping.export.table import BOOLEAN, DATE, DATETIME, INTEGER, REAL, Columns, scan
 
 CONTEXT = ["http://www.w3.org/ns/csvw", {"@language": "en"}]
-DATATYPES = {BOOLEAN: "boolean", INTEGER: "integer", REAL: "double", DATETIME: "datetime"}
+DATATYPES = {
+    BOOLEAN: "boolean",
+    INTEGER: "integer",
+    REAL: "double",
+    DATETIME: "datetime",
+    DATE: "date",
+}
 # The way `mapping.export.to_csv` writes booleans.
 CSV_BOOLEAN = {"base": "boolean", "format": "true|false"}
 # Units by column name (its last dotted part), as text and UN/CEFACT common codes.
@@ -156,7 +162,7 @@ def chunks(download: Download) -> Iterator[bytes]:
     doc = document(
         url=url,
         title=download.title,
-        columns=feature_columns(scan(download.features)),
+        columns=feature_columns(scan(download.features, download.column_types)),
         metadata={**download.metadata, **download.extra},
     )
     yield orjson.dumps(doc, option=orjson.OPT_INDENT_2)

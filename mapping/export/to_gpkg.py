@@ -24,12 +24,18 @@ import orjson
 
 from mapping.export.download import Download
 from mapping.export.geometry import GPKG_SRS_ID, gpkg_blob
-from mapping.export.table import BOOLEAN, DATETIME, INTEGER, REAL, Columns, flatten, scan
+from mapping.export.table import BOOLEAN, DATE, DATETIME, INTEGER, REAL, Columns, flatten, scan
 
 CHUNK_ROWS = 1000
 BLOCK_BYTES = 256 * 1024
 # A DATETIME column holds RFC 3339 text in UTC, which GDAL and QGIS read as date-times.
-SQL_TYPES = {BOOLEAN: "BOOLEAN", INTEGER: "INTEGER", REAL: "REAL", DATETIME: "DATETIME"}
+SQL_TYPES = {
+    BOOLEAN: "BOOLEAN",
+    INTEGER: "INTEGER",
+    REAL: "REAL",
+    DATETIME: "DATETIME",
+    DATE: "DATE",
+}
 GEOMETRY_NAMES = {
     "Point": "POINT",
     "LineString": "LINESTRING",
@@ -172,7 +178,7 @@ def gpkg_time(value: str | None) -> str | None:
 
 def write(path: str, download: Download) -> int:
     """Write the download as a GeoPackage at `path`; the number of features written."""
-    columns = scan(download.features)
+    columns = scan(download.features, download.column_types)
     table = table_name(download.layer)
     names = columns.names
     times = {n for n in names if columns.type_of(n) == DATETIME}

@@ -95,7 +95,7 @@ def placemark(feature: Mapping[str, Any], fields: Mapping[str, str]) -> str:
 
 
 def chunks(download: Download) -> Iterator[bytes]:
-    columns = scan(download.features)
+    columns = scan(download.features, download.column_types)
     fields = {name: KML_TYPES.get(columns.type_of(name), "string") for name in columns.names}
     meta = metadata_items(download)
     description = f"{download.metadata.get('method', '')} Licence: {meta.get('license', '')}."

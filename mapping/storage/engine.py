@@ -11,10 +11,14 @@ from mapping.storage import versions
 from mapping.storage.dialect import SPATIALITE, sqlite_connect_hook
 
 
-def make_engine(url: str, *, spatialite: str = SPATIALITE) -> Engine:
+def make_engine(
+    url: str, *, spatialite: str = SPATIALITE, connect_timeout_s: int | None = None
+) -> Engine:
     """An engine for `url`: `sqlite:///PATH` (SpatiaLite) or `postgresql+psycopg://...` (PostGIS).
 
-    `spatialite` names the SpatiaLite extension to load, when it is not the system's.
+    `spatialite` names the SpatiaLite extension to load, when it is not the system's;
+    `connect_timeout_s` bounds how long a PostgreSQL connection attempt may wait (libpq's
+    `connect_timeout`, 2 s at least), for a server that may be gone (a read replica).
 
     SQLite goes through `pysqlite3`, since many Python builds cannot load extensions; the folder
     of the database file is created when missing. Nothing connects until the engine is used.
@@ -36,12 +40,15 @@ def make_engine(url: str, *, spatialite: str = SPATIALITE) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         # JIT compiling pays off for long analytical queries, not for the short ones on every
         # submission, where it costs tens of milliseconds each.
+        connect_args: dict[str, object] = {"options": "-c jit=off"}
+        if connect_timeout_s is not None:
+            connect_args["connect_timeout"] = max(2, connect_timeout_s)
         engine = sa.create_engine(
             parsed,
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=10,
-            connect_args={"options": "-c jit=off"},
+            connect_args=connect_args,
         )
         versions.install(engine)
         return engine

@@ -121,6 +121,7 @@ api_keys = sa.Table(
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("digest_ha1", sa.String(32)),  # HTTP Digest's HA1, for OpenRosa clients
 )
 
 audit_log = sa.Table(
@@ -352,30 +353,23 @@ beaches = sa.Table(
 
 # The sums of a tally row (mapping.storage.tallies keeps them), all whole numbers.
 TALLY_SUMS = (
-    "reports",
-    "rated",
-    "satisfied",
-    "satisfaction_sum",
-    "items",
-    "plastic",
-    "surveyed_mm",
-    "severity_sum",
-    "people_affected",
-    "status_operational",
-    "status_partly",
-    "status_closed",
-    "record_keys",
+    *("reports", "rated", "satisfied", "satisfaction_sum", "items", "plastic", "surveyed_mm"),
+    *("severity_sum", "people_affected", "status_operational", "status_partly"),
+    *("status_closed", "record_keys"),
 )
 
 
-def _tally_columns() -> list[sa.Column[Any]]:
-    """The columns every tally row shares after its unit: month (0 for all time), kind,
-    category, source ('' for reports sent here), and the sums."""
+def _tally_columns(*last: sa.Column[Any]) -> list[sa.Column[Any]]:
+    """A tally row's key after its unit (kind, category, source: '' for reports sent here,
+    then `last`), and its sums. Rows of one unit, kind and category are neighbours in the
+    key's order, which answers group by."""
     return [
-        sa.Column("month", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("category", sa.String(64), primary_key=True),
         sa.Column("source", sa.String(64), primary_key=True),
+        *last,
+        # The month as year * 12 + month - 1, or 0 for all time.
+        sa.Column("month", sa.Integer(), primary_key=True),
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS),
     ]
 
@@ -385,8 +379,8 @@ hex_tallies = sa.Table(
     metadata,
     sa.Column("resolution", sa.SmallInteger(), primary_key=True),
     sa.Column("cell", sa.BigInteger(), primary_key=True),
-    *_tally_columns(),
-    sa.Column("sensitive", sa.Boolean(), primary_key=True),
+    *_tally_columns(sa.Column("sensitive", sa.Boolean(), primary_key=True)),
+    sqlite_with_rowid=False,
 )
 
 area_tallies = sa.Table(
@@ -395,4 +389,5 @@ area_tallies = sa.Table(
     sa.Column("level", sa.SmallInteger(), primary_key=True),
     sa.Column("code", sa.String(64), primary_key=True),
     *_tally_columns(),
+    sqlite_with_rowid=False,
 )

@@ -136,11 +136,11 @@ def upserts(sqlite: bool, rows: str, *, may_empty: bool = True) -> list[str]:
     cell = (
         "CASE g.res " + " ".join(f"WHEN {res} THEN {sql}" for res, sql in parent.items()) + " END"
     )
-    hex_keys = "resolution, cell, month, kind, category, source, sensitive"
+    hex_keys = "resolution, cell, kind, category, source, sensitive, month"
     hexes = (
         f"INSERT INTO hex_tallies ({hex_keys}, {', '.join(SUMS)}) "
-        f"SELECT g.res, {cell}, CASE WHEN g.res = {MONTHLY_RESOLUTION} THEN {month} "
-        f"ELSE {ALL_TIME} END, r.kind, r.category, COALESCE(r.source, ''), r.sensitive, {sums} "
+        f"SELECT g.res, {cell}, r.kind, r.category, COALESCE(r.source, ''), r.sensitive, "
+        f"CASE WHEN g.res = {MONTHLY_RESOLUTION} THEN {month} ELSE {ALL_TIME} END, {sums} "
         f"FROM {rows} CROSS JOIN ({_union(list(parent), 'res')}) g "
         f"WHERE {_public(sqlite)} AND r.public_h3 IS NOT NULL "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 "
@@ -151,10 +151,10 @@ def upserts(sqlite: bool, rows: str, *, may_empty: bool = True) -> list[str]:
         + " ".join(f"WHEN {level} THEN r.public_area_{level}" for level in AREA_LEVELS)
         + " END"
     )
-    area_keys = "level, code, month, kind, category, source"
+    area_keys = "level, code, kind, category, source, month"
     areas = (
         f"INSERT INTO area_tallies ({area_keys}, {', '.join(SUMS)}) "
-        f"SELECT g.level, {code}, {month}, r.kind, r.category, COALESCE(r.source, ''), {sums} "
+        f"SELECT g.level, {code}, r.kind, r.category, COALESCE(r.source, ''), {month}, {sums} "
         f"FROM {rows} CROSS JOIN ({_union(list(AREA_LEVELS), 'level')}) g "
         f"WHERE {_public(sqlite)} AND {code} IS NOT NULL "
         "GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6 "

@@ -14,7 +14,15 @@ from mapping.storage import dialect
 from mapping.storage.tables import api_keys, audit_log, instance, write_counters
 
 
-def add_key(conn: Connection, *, name: str, role: str, key_hash: str, prefix: str) -> uuid.UUID:
+def add_key(
+    conn: Connection,
+    *,
+    name: str,
+    role: str,
+    key_hash: str,
+    prefix: str,
+    digest_ha1: str | None = None,
+) -> uuid.UUID:
     key_id = uuid.uuid4()
     conn.execute(
         sa.insert(api_keys).values(
@@ -24,9 +32,20 @@ def add_key(conn: Connection, *, name: str, role: str, key_hash: str, prefix: st
             key_hash=key_hash,
             prefix=prefix,
             created_at=datetime.now(UTC),
+            digest_ha1=digest_ha1,
         )
     )
     return key_id
+
+
+def keys_by_prefix(conn: Connection, prefix: str) -> Sequence[RowMapping]:
+    """The live keys with this printed prefix that can answer HTTP Digest."""
+    query = sa.select(api_keys).where(
+        api_keys.c.prefix == prefix,
+        api_keys.c.revoked_at.is_(None),
+        api_keys.c.digest_ha1.is_not(None),
+    )
+    return conn.execute(query).mappings().all()
 
 
 def key_by_hash(conn: Connection, key_hash: str) -> RowMapping | None:

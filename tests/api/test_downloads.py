@@ -49,6 +49,9 @@ REQUIRED: dict[str, dict[str, Any]] = {
     },
     "/api/v1/hotspots": {"resolution": 6},
     "/api/v1/beaches": {},
+    # No form here: 404 in every format (tests/api/test_forms.py downloads one).
+    "/api/v1/forms/{form_id}/responses": {},
+    "/api/v1/forms/{form_id}/aggregates": {"resolution": 5},
 }
 
 

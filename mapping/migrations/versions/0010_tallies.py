@@ -21,33 +21,40 @@ branch_labels = None
 depends_on = None
 
 
-def _tally_columns() -> list[sa.Column]:
-    return [
-        sa.Column("month", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("category", sa.String(64), nullable=False),
-        sa.Column("source", sa.String(64), nullable=False),
-        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS),
-    ]
+def _sums() -> list[sa.Column]:
+    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_SUMS]
 
 
 def upgrade() -> None:
+    # Keyed so that the rows of one unit, kind and category are neighbours: answers group by
+    # them, and read a run of cells of one resolution.
     op.create_table(
         "hex_tallies",
         sa.Column("resolution", sa.SmallInteger(), nullable=False),
         sa.Column("cell", sa.BigInteger(), nullable=False),
-        *_tally_columns(),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("source", sa.String(64), nullable=False),
         sa.Column("sensitive", sa.Boolean(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        *_sums(),
         sa.PrimaryKeyConstraint(
-            "resolution", "cell", "month", "kind", "category", "source", "sensitive"
+            "resolution", "cell", "kind", "category", "source", "sensitive", "month"
         ),
+        # Stored in the key's order: an answer reads a run of neighbouring rows.
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "area_tallies",
         sa.Column("level", sa.SmallInteger(), nullable=False),
         sa.Column("code", sa.String(64), nullable=False),
-        *_tally_columns(),
-        sa.PrimaryKeyConstraint("level", "code", "month", "kind", "category", "source"),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        *_sums(),
+        sa.PrimaryKeyConstraint("level", "code", "kind", "category", "source", "month"),
+        sqlite_with_rowid=False,
     )
     # Rows that came to nothing are dropped after each change: found by these, not by a scan.
     for table in ("hex_tallies", "area_tallies"):

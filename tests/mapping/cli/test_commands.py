@@ -195,7 +195,16 @@ def test_demo_fills_a_labelled_campaign_inside_real_areas(run, engine, client):
     ]
     assert looked_found_nothing
     _the_register_and_population_stand_apart(engine, client)
+    # A market price survey asked with an XLSForm, with synthetic responses saying so.
+    responses = client.get(
+        "/api/v1/forms/demo_market_prices/responses", params={"limit": 1000}
+    ).json()["features"]
+    assert len(responses) == 20
+    assert all(
+        r["properties"]["answers"]["note"].startswith("Demo data (synthetic)") for r in responses
+    )
     again = run("demo", "--count", "300")
+    assert "0 synthetic market price responses stored" in again.output
     assert "0 synthetic demo reports stored" in again.output
     assert "0 synthetic observer visits stored" in again.output
     assert "0 synthetic visits to register facilities" in again.output

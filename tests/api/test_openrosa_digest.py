@@ -1,0 +1,91 @@
+"""Where anonymous submission is off, ODK Collect signs OpenRosa requests with HTTP Digest,
+the key's prefix as username and the key as password; httpx's own Digest client (one we did
+not write) answers the server's challenge."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from mapping.keys import create_key
+from tests.conftest import settings_for
+from tests.forms import workbook
+from tests.openrosa import COLLECT, recorded_submission
+
+
+@pytest.fixture(scope="module")
+def settings(database_url, tmp_path_factory):  # type: ignore[no-untyped-def]
+    return settings_for(database_url, tmp_path_factory, anonymous_writes_per_minute=0)
+
+
+@pytest.fixture(scope="module")
+def volunteer(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        _, key = create_key(conn, name="field team 3", role="volunteer")
+    return key[:11], key
+
+
+@pytest.fixture(scope="module", autouse=True)
+def form(client, keys):  # type: ignore[no-untyped-def]
+    made = client.post(
+        "/api/v1/campaigns",
+        json={
+            "slug": "prices",
+            "title": "Staple prices",
+            "description": "Prices of staples.",
+            "kind": "service",
+            "start": "2026-01-01T00:00:00Z",
+            "end": "2030-01-01T00:00:00Z",
+        },
+        headers=keys["planner"],
+    )
+    assert made.status_code == 201, made.text
+    stored = client.post(
+        "/api/v1/campaigns/prices/forms",
+        files={"file": ("f.xlsx", workbook())},
+        headers=keys["planner"],
+    )
+    assert stored.status_code == 201, stored.text
+
+
+def test_an_unsigned_submission_is_challenged_for_digest(client):
+    check = client.head("/openrosa/submission", headers=COLLECT)
+    assert check.status_code == 401
+    assert check.headers["www-authenticate"].startswith('Digest realm="civicmap", qop="auth"')
+    answer = client.post("/openrosa/submission", content=b"", headers=COLLECT)
+    assert answer.status_code == 401 and "Digest" in answer.headers["www-authenticate"]
+
+
+def test_a_key_signs_with_digest_and_its_submission_is_stored(client, volunteer):
+    username, key = volunteer
+    check = client.head(
+        "/openrosa/submission", headers=COLLECT, auth=httpx.DigestAuth(username, key)
+    )
+    assert check.status_code == 204
+    body, headers = recorded_submission(f"uuid:{uuid.uuid4()}")
+    sent = client.post(
+        "/openrosa/submission", content=body, headers=headers, auth=httpx.DigestAuth(username, key)
+    )
+    assert sent.status_code == 201, sent.text
+
+
+def test_a_wrong_key_or_a_digest_elsewhere_is_refused(client, volunteer):
+    username, key = volunteer
+    body, headers = recorded_submission(f"uuid:{uuid.uuid4()}")
+    wrong = client.post(
+        "/openrosa/submission",
+        content=body,
+        headers=headers,
+        auth=httpx.DigestAuth(username, key + "x"),
+    )
+    assert wrong.status_code == 401
+    # Digest is believed on the OpenRosa endpoints only; elsewhere a key is a Bearer token.
+    elsewhere = client.post(
+        "/api/v1/reports/batch",
+        json={"type": "FeatureCollection", "features": []},
+        auth=httpx.DigestAuth(username, key),
+    )
+    assert elsewhere.status_code == 401
+    assert elsewhere.headers["www-authenticate"] == 'Bearer realm="civicmap"'
