@@ -38,12 +38,10 @@ import cProfile
 import gc
 import io
 import pstats
-import statistics
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +52,9 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from bench import common, survey, synthetic
+from bench.ingest_results import BATCH, Result, print_table
 
-BATCH = 5000  # the API's default batch limit, and the chunk of the bare insert
 EMPTY_BATCH = b'{"type":"FeatureCollection","features":[]}'
-TARGET_RATIO = 0.40
-TARGET_COPY_RATIO = 0.60  # PostGIS: full path against a bare COPY
-TARGET_POSTGIS_RATE = 5000.0
-TARGET_SURVEY_S = 3.0  # a 5,000-report survey batch on SpatiaLite
-TARGET_WAIT_S = 1.0  # a moderator's PATCH sent during it
-TARGET_HOLD_S = 0.25  # the longest a write transaction holds SQLite's lock, about
 
 # ---------------------------------------------------------------------------------------------
 # The two measurements
@@ -164,38 +156,6 @@ def _timed_chunks(
         for first in range(0, len(rows), BATCH):
             insert(engine, rows[first : first + BATCH])
         return time.perf_counter() - start
-
-
-@dataclass
-class Result:
-    backend: str
-    full: list[float]  # reports/s per repetition
-    bare: list[float]
-    copy: list[float] = field(default_factory=list)  # PostGIS only
-    seconds: list[float] = field(default_factory=list)  # of the full path, per repetition
-    waits: list[float] = field(default_factory=list)  # of the moderator's PATCHes meanwhile
-    holds: list[float] = field(default_factory=list)  # write transactions, first write to commit
-
-    @property
-    def full_rate(self) -> float:
-        return statistics.median(self.full)
-
-    @property
-    def bare_rate(self) -> float:
-        return statistics.median(self.bare)
-
-    @property
-    def ratio(self) -> float:
-        # Paired by repetition, so that a slow moment of the machine hits both sides alike.
-        return common.paired_ratio(self.full, self.bare)
-
-    @property
-    def copy_rate(self) -> float | None:
-        return statistics.median(self.copy) if self.copy else None
-
-    @property
-    def copy_ratio(self) -> float | None:
-        return common.paired_ratio(self.full, self.copy) if self.copy else None
 
 
 def run_backend(
@@ -387,56 +347,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"\n== {backend} ==")
                 profile_full(url, bodies, top=args.profile_top, out=out)
     return 0
-
-
-def print_table(results: Sequence[Result], *, count: int, repeat: int, seed: int) -> None:
-    print(f"\ningest: {count:,} reports, batches of {BATCH:,}, median of {repeat} (seed {seed})")
-    header = (
-        f"{'backend':<11}{'full path/s':>12}{'bare insert/s':>15}{'full/bare':>11}"
-        f"{'bare COPY/s':>13}{'full/COPY':>11}  targets"
-    )
-    print(header)
-    print("-" * (len(header) + 38))
-    for r in results:
-        checks = [f"full/bare >= {TARGET_RATIO:.0%}: {_verdict(r.ratio >= TARGET_RATIO)}"]
-        if r.backend == "postgis":
-            checks.append(
-                f"full >= {TARGET_POSTGIS_RATE:,.0f}/s: "
-                f"{_verdict(r.full_rate >= TARGET_POSTGIS_RATE)}"
-            )
-        copy_columns = f"{'-':>13}{'-':>11}"
-        if r.copy_rate is not None and r.copy_ratio is not None:
-            copy_columns = f"{r.copy_rate:>13,.0f}{r.copy_ratio:>11.1%}"
-            checks.append(
-                f"full/COPY >= {TARGET_COPY_RATIO:.0%}: "
-                f"{_verdict(r.copy_ratio >= TARGET_COPY_RATIO)}"
-            )
-        print(
-            f"{r.backend:<11}{r.full_rate:>12,.0f}{r.bare_rate:>15,.0f}{r.ratio:>11.1%}"
-            f"{copy_columns}  " + "; ".join(checks)
-        )
-    for r in results:
-        if not r.waits:
-            continue
-        took = statistics.median(r.seconds)
-        slowest = max(r.waits)
-        waited = _verdict(slowest <= TARGET_WAIT_S)
-        checks = [f"moderator PATCH meanwhile <= {TARGET_WAIT_S:.0f} s: {waited}"]
-        if r.backend == "spatialite" and count == BATCH:
-            checks.insert(0, f"batch < {TARGET_SURVEY_S:.0f} s: {_verdict(took < TARGET_SURVEY_S)}")
-        if r.backend == "spatialite":
-            held = _verdict(max(r.holds) <= TARGET_HOLD_S)
-            checks.append(f"write lock held <= {TARGET_HOLD_S * 1000:.0f} ms: {held}")
-        print(
-            f"{r.backend:<11}survey batches {took:.2f} s; {len(r.waits)} PATCHes meanwhile, "
-            f"median {statistics.median(r.waits):.3f} s, slowest {slowest:.3f} s; "
-            f"{len(r.holds)} batch transactions, locks held {max(r.holds) * 1000:.0f} ms at most  "
-            + "; ".join(checks)
-        )
-
-
-def _verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ _RES_MASK = 15 << _RES_SHIFT
 
 def cell_at(lon: float, lat: float, resolution: int = STORED_RESOLUTION) -> int:
     """The H3 cell (integer) holding the WGS84 point `lon`, `lat` (degrees)."""
-    return h3.str_to_int(h3.latlng_to_cell(lat, lon, resolution))
+    return _h3int.latlng_to_cell(lat, lon, resolution)
 
 
 def cells_at(

@@ -47,15 +47,24 @@ class PublicPlace:
 
 
 def public_place(
-    lon: float, lat: float, observed_at: datetime, *, sensitive: bool, resolution: int
+    lon: float,
+    lat: float,
+    observed_at: datetime,
+    *,
+    sensitive: bool,
+    resolution: int,
+    cell: int | None = None,
 ) -> PublicPlace:
     """The public position, resolution-15 cell and observation time of a report, fixed at
     ingest: the exact ones, except for a sensitive report, which is public only as the centre
     of its cell at `resolution` (GBIF's generalisation to a grid, not jitter, so that no number
-    of answers averages towards the point) and on the day it was observed."""
+    of answers averages towards the point) and on the day it was observed. `cell` is the
+    point's resolution-15 cell, when the caller has it already."""
+    if cell is None:
+        cell = hexgrid.cell_at(lon, lat)
     if not sensitive:
-        return PublicPlace(lon, lat, hexgrid.cell_at(lon, lat), utc(observed_at))
-    centre_lon, centre_lat = hexgrid.centre(hexgrid.parent(hexgrid.cell_at(lon, lat), resolution))
+        return PublicPlace(lon, lat, cell, utc(observed_at))
+    centre_lon, centre_lat = hexgrid.centre(hexgrid.parent(cell, resolution))
     day = utc(observed_at).replace(hour=0, minute=0, second=0, microsecond=0)
     return PublicPlace(centre_lon, centre_lat, hexgrid.cell_at(centre_lon, centre_lat), day)
 

@@ -25,6 +25,7 @@ from mapping.disclosure.publish import public_place
 from mapping.errors import ErrorItem, InvalidInput, error_items
 from mapping.photos.upload import PhotoUpload
 from mapping.reports import beaches, campaigns
+from mapping.reports.batch_rows import BatchRows
 from mapping.reports.rows import (
     Limits,
     client_id_for,
@@ -49,8 +50,12 @@ from mapping.storage.turns import turns
 # still writes hundreds of rows per commit.
 WRITE_STEP = 100
 WRITE_BUDGET_S = 0.15
-# New rows checked for possible duplicates at once on PostgreSQL (see _write_in_turns).
-FLAG_STEP = 500
+# PostgreSQL has no lock on the whole database, though writers of reports take turns at the
+# tallies' lock until they commit (mapping.storage.tallies), so the budget ends its
+# transactions too; its steps grow up to POSTGRES_WRITE_STEP as far as the budget allows,
+# since one COPY of a thousand rows (and one run of the tallies' statement trigger, and one
+# duplicate check) costs much less than ten of a hundred.
+POSTGRES_WRITE_STEP = 1000
 
 
 @dataclass(slots=True)
@@ -147,8 +152,10 @@ def submit_batch(
 
     They are written in several transactions of about WRITE_BUDGET_S each, so that a big batch
     never keeps other writers (a moderator, a volunteer's single report) waiting behind it for
-    long. A batch cut short by an error has stored whole transactions' worth; sent again, their
-    features come back as duplicates, since every feature has its client id.
+    long; on PostgreSQL the features are checked and made into rows meanwhile, in a thread of
+    their own (mapping.reports.batch_rows). A batch cut short by an error has stored whole
+    transactions' worth; sent again, their features come back as duplicates, since every
+    feature has its client id.
 
     A client id seen twice in one batch counts once: the repeat is a duplicate when its content
     is the same, and rejected otherwise, as it would be in two requests.
@@ -166,44 +173,20 @@ def submit_batch(
             f"at most {limits.max_batch_features} are allowed, so split it.",
             [{"loc": ["features"], "msg": f"more than {limits.max_batch_features} features"}],
         )
-    results: list[dict[str, Any]] = []
-    rows: dict[uuid.UUID, tuple[int, dict[str, Any]]] = {}
-    repeats: list[tuple[int, uuid.UUID, str]] = []
-    points: list[tuple[float, float]] = []
-    unknown = beaches.unknown_codes(engine, beaches.batch_codes(collection.features))
-    for index, candidate in enumerate(collection.features):
-        results.append({"index": index, "id": None, "outcome": "rejected", "errors": []})
-        try:
-            report = validate_feature(candidate, limits=limits, now=now)
-            if beaches.named(report.attributes) in unknown:
-                beach = beaches.named(report.attributes) or ""
-                raise InvalidInput("The report is not valid.", [beaches.unknown_beach(beach)])
-        except InvalidInput as exc:
-            results[index]["errors"] = [
-                {"loc": ["features", index, *e["loc"]], "msg": e["msg"]} for e in exc.errors
-            ]
-            continue
-        row = to_row(
-            report,
-            client_id=client_id_for(report, None),
-            received_at=now,
-            limits=limits,
-            submitter=submitter,
-        )
-        row["source"] = source
-        if row["client_id"] in rows:
-            repeats.append((index, row["client_id"], row["content_hash"]))
-        else:
-            rows[row["client_id"]] = (index, row)
-            points.append((report.feature.lon, report.feature.lat))
-    place_in_areas(
-        [row for _, row in rows.values()],
-        points,
-        areas,
-        public_resolution=limits.public_resolution,
+    made = BatchRows(
+        collection.features,
+        limits=limits,
+        areas=areas,
+        submitter=submitter,
+        now=now,
+        source=source,
+        unknown_beaches=beaches.unknown_codes(engine, beaches.batch_codes(collection.features)),
+        # Not beside SQLite's writer: it holds the database's lock while it waits for Python's.
+        parallel=not dialect.is_sqlite(engine),
     )
-
-    inserted, earlier = _write_in_turns(engine, list(rows.values()), limits, now)
+    with made:
+        inserted, earlier = _write_in_turns(engine, made, limits, now)
+    results, rows = made.results, made.rows
 
     for client_id, (index, row) in rows.items():
         stored = earlier.get(client_id)
@@ -213,7 +196,7 @@ def submit_batch(
             results[index].update(id=str(stored[0]), outcome="duplicate")
         else:
             results[index]["errors"] = [client_id_reused(index)]
-    for index, client_id, digest in repeats:
+    for index, client_id, digest in made.repeats:
         first_index, first_row = rows[client_id]
         first = results[first_index]
         if same_submission(digest, first_row["content_hash"]) and first["outcome"] != "rejected":
@@ -231,44 +214,58 @@ def submit_batch(
 
 
 def _write_in_turns(
-    engine: Engine, rows: list[tuple[int, dict[str, Any]]], limits: Limits, now: datetime
+    engine: Engine, made: BatchRows, limits: Limits, now: datetime
 ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, tuple[uuid.UUID, str]]]:
-    """Store `rows` (index in the batch, row), WRITE_STEP at a time, committing whenever a
-    transaction has written for WRITE_BUDGET_S: the client ids stored now with their seq, and
-    the earlier reports of the other client ids.
+    """Store the rows of `made` as they come, a step at a time (`StepSize`), committing
+    whenever a transaction has written for WRITE_BUDGET_S, or has written every row made so
+    far: the client ids stored now with their seq, and the earlier reports of the other client
+    ids.
 
-    The duplicate check runs after each step on SQLite, inside the time the budget measures
-    (it holds the write lock). On PostgreSQL, which has no such lock, it runs once for up to
-    FLAG_STEP new rows and at the end of each transaction, so that a few queries do the work of
-    many; every row is still checked in the transaction that stores it."""
+    Each step's new rows are checked for possible duplicates in the transaction that stores
+    them; on SQLite that is inside the time the budget measures (it holds the write lock)."""
     inserted: dict[uuid.UUID, int] = {}
     earlier: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
-    flag_step = 1 if dialect.is_sqlite(engine) else FLAG_STEP
-    done = 0
-    while done < len(rows):
-        if done and dialect.is_sqlite(engine):
+    sqlite = dialect.is_sqlite(engine)
+    steps = StepSize(engine)
+    written = False
+    while step := made.take(steps.size, wait=True):
+        if written and sqlite:
             turns(engine).let_short_writers_go()
         with engine.begin() as conn:
             started = time.monotonic()
-            unflagged: list[int] = []
-            while done < len(rows):
-                step = [row for _, row in rows[done : done + WRITE_STEP]]
-                done += len(step)
+            while step:
+                step_started = time.monotonic()
                 campaigns.flag_reports(conn, step)
                 stored_now = store.insert_rows(conn, step)
                 others = [row["client_id"] for row in step if row["client_id"] not in stored_now]
                 earlier |= store.ids_by_client_id(conn, others)
-                unflagged += stored_now.values()
-                if len(unflagged) >= flag_step:
-                    flag_after_insert(conn, unflagged, limits)
-                    unflagged = []
+                flag_after_insert(conn, list(stored_now.values()), limits)
                 new_rows = [row for row in step if row["client_id"] in stored_now]
                 webhooks.enqueue_reports(conn, new_rows, now=now)
                 inserted |= stored_now
+                written = True
+                steps.took(len(step), time.monotonic() - step_started)
                 if time.monotonic() - started >= WRITE_BUDGET_S:
                     break
-            flag_after_insert(conn, unflagged, limits)
+                step = made.take(steps.size, wait=False)
     return inserted, earlier
+
+
+class StepSize:
+    """How many features a batch writes at once: WRITE_STEP on SQLite; on PostgreSQL as many
+    as this machine wrote in WRITE_BUDGET_S in the step before, from WRITE_STEP up to
+    POSTGRES_WRITE_STEP. A step is never cut, so a busy machine gets smaller steps and its
+    transactions stay about as short as the budget says: others wait for their commit."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self._fixed = dialect.is_sqlite(bind)
+        self.size = WRITE_STEP if self._fixed else min(WRITE_STEP, POSTGRES_WRITE_STEP)
+
+    def took(self, rows: int, seconds: float) -> None:
+        if self._fixed or rows < self.size:
+            return  # a batch's last, short step says little
+        fits = int(rows * WRITE_BUDGET_S / max(seconds, 1e-6))
+        self.size = max(min(WRITE_STEP, POSTGRES_WRITE_STEP), min(POSTGRES_WRITE_STEP, fits))
 
 
 def flag_after_insert(conn: Connection, seqs: list[int], limits: Limits) -> None:

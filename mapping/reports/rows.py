@@ -8,7 +8,6 @@ fixtures build their rows through it too.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,8 +19,9 @@ from pydantic import BaseModel, ValidationError
 from mapping import hexgrid
 from mapping.areas.index import AreaIndex
 from mapping.disclosure.cellkey import new_record_key
-from mapping.disclosure.publish import public_place
+from mapping.disclosure.publish import public_place, rfc3339
 from mapping.errors import ErrorItem, InvalidInput, error_items
+from mapping.reports.canonical import canonical_json
 from mapping.schemas import (
     ATTRIBUTES_BY_KIND,
     HotspotAttributes,
@@ -130,23 +130,50 @@ def resolve_client_id(own: uuid.UUID | None, idempotency_key: str | None) -> uui
     return from_key
 
 
-def content_hash(report: ValidReport, photo_digests: Sequence[str] = ()) -> str:
+def content_hash(
+    report: ValidReport,
+    photo_digests: Sequence[str] = (),
+    *,
+    attributes: dict[str, Any] | None = None,
+) -> str:
     """A fingerprint of what the client said, to tell a replay from a conflicting reuse of an id.
 
     The photos count by their SHA-256 as sent; a report without photos hashes as it always did.
+    `attributes` is the report's attributes as `stored_attributes` gives them, when the caller
+    has them already.
+
+    The hashed text must never change (mapping.reports.canonical): it is that of the
+    report's properties as pydantic dumps them in JSON mode, without the client id and with
+    the time in UTC, beside its point and its attributes. The properties are written out here
+    member by member rather than dumped, which is the same content at a fraction of the cost;
+    tests/mapping/reports/test_content_hash.py holds the two side by side.
     """
     props = report.feature.properties
-    # The same instant written with another UTC offset is the same report.
-    in_utc = props.model_copy(update={"observed_at": props.observed_at.astimezone(UTC)})
+    reporter = props.reporter
     content: dict[str, Any] = {
         "coordinates": report.feature.geometry.coordinates,
-        "properties": in_utc.model_dump(mode="json", exclude={"client_id"}),
-        "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
+        "properties": {
+            "kind": props.kind,
+            "category": props.category,
+            # The same instant written with another UTC offset is the same report.
+            "observed_at": rfc3339(props.observed_at),
+            "accuracy_m": props.accuracy_m,
+            "campaign": props.campaign,
+            "description": props.description,
+            "sensitive": props.sensitive,
+            "reporter": reporter.model_dump(mode="json") if reporter is not None else None,
+            "attributes": props.attributes,
+        },
+        "attributes": stored_attributes(report) if attributes is None else attributes,
     }
     if photo_digests:
         content["photos"] = list(photo_digests)
-    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def stored_attributes(report: ValidReport) -> dict[str, Any]:
+    """The report's attributes as stored (and hashed): checked, in JSON types, without nulls."""
+    return report.attributes.model_dump(mode="json", exclude_none=True)
 
 
 def hash_secret(secret: str) -> str:
@@ -165,25 +192,32 @@ def to_row(
     props, lon, lat = report.feature.properties, report.feature.lon, report.feature.lat
     reporter = props.reporter
     observed_at = props.observed_at.astimezone(UTC)
+    cell = hexgrid.cell_at(lon, lat)
     public = public_place(
-        lon, lat, observed_at, sensitive=props.sensitive, resolution=limits.public_resolution
+        lon,
+        lat,
+        observed_at,
+        sensitive=props.sensitive,
+        resolution=limits.public_resolution,
+        cell=cell,
     )
     quality = []
     if props.accuracy_m is not None and props.accuracy_m > limits.low_accuracy_m:
         quality.append("low_accuracy")
     if props.observed_at < received_at - timedelta(days=limits.old_observation_days):
         quality.append("old_observation")
+    attributes = stored_attributes(report)
     return {
         "id": uuid.uuid4(),
         "client_id": client_id,
-        "content_hash": content_hash(report),
+        "content_hash": content_hash(report, attributes=attributes),
         "receipt_hash": None,
         "kind": props.kind,
         "category": props.category,
         "observed_at": observed_at,
         "received_at": received_at,
         "geom": dialect.point_ewkt(lon, lat),
-        "h3": hexgrid.cell_at(lon, lat),
+        "h3": cell,
         "public_geom": dialect.point_ewkt(public.lon, public.lat),
         "public_h3": public.h3,
         "public_observed_at": public.observed_at,
@@ -200,7 +234,7 @@ def to_row(
         else None,
         "reporter_residence": reporter.residence if reporter else None,
         "reporter_respondent": reporter.respondent if reporter else None,
-        "attributes": report.attributes.model_dump(mode="json", exclude_none=True),
+        "attributes": attributes,
         "status": "pending",
         "status_note": None,
         "quality": quality,

@@ -154,6 +154,20 @@ def within_boxes(
     return sa.or_(*clauses)
 
 
+def among(
+    bind: Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """`column` is one of `values`: on PostgreSQL `= ANY` of one array parameter, so that the
+    statement is the same whatever the number of values (one plan, one prepared statement);
+    on SQLite an IN list (keep `values` under its limit of parameters)."""
+    if is_sqlite(bind):
+        return column.in_(list(values))
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    array = sa.bindparam(None, list(values), type_=ARRAY(column.type))
+    return column == sa.any_(array)
+
+
 def insert_ignoring_conflicts(bind: Connection, table: sa.Table, index_column: str):  # type: ignore[no-untyped-def]
     """INSERT ... ON CONFLICT (index_column) DO NOTHING, in the bind's dialect."""
     if is_sqlite(bind):
@@ -169,16 +183,53 @@ def copy_rows(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],
     json_columns: Sequence[str],
+    leading: Sequence[Any] | None = None,
 ) -> None:
     """Write `rows` (their `columns`, in order) to a psycopg `cursor` by COPY `statement`
-    (text): the `json_columns` as JSON text, the rest as psycopg writes them."""
+    (text): the `json_columns` as JSON text, the rest as psycopg writes them. With `leading`,
+    each row's value from it comes first (a column the statement names before `columns`)."""
     at = [columns.index(c) for c in json_columns if c in columns]
     with cursor.copy(statement) as copy:
-        for row in rows:
+        for n, row in enumerate(rows):
             values = [row[c] for c in columns]
             for i in at:
                 values[i] = orjson.dumps(values[i]).decode()
+            if leading is not None:
+                values.insert(0, leading[n])
             copy.write_row(values)
+
+
+def copy_into(
+    conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], serial: str
+) -> list[int]:
+    """PostgreSQL: COPY `rows` (text) straight into `table`, each with a value of the `serial`
+    column drawn from its sequence beforehand; those values, in the order of `rows`.
+
+    A row that breaks a constraint fails the whole COPY, raised as SQLAlchemy raises a
+    statement's error (a unique violation is an IntegrityError): where that can happen, run it
+    in a savepoint and fall back to `copy_ignoring_conflicts`.
+    """
+    import psycopg
+
+    drawn = conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence(%(table)s, %(column)s)) "
+        "FROM generate_series(1, %(n)s)",
+        {"table": table.name, "column": serial, "n": len(rows)},
+    )
+    serials = [int(value) for value in drawn.scalars()]
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in (serial, *columns))
+    statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+    encoded = [c for c in columns if isinstance(table.c[c].type, sa.JSON)]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        copy_rows(cursor, statement, rows, columns, encoded, leading=serials)
+    except psycopg.Error as exc:
+        conn._handle_dbapi_exception(exc, statement, None, cursor, None)
+    finally:
+        cursor.close()
+    return serials
 
 
 def copy_ignoring_conflicts(
@@ -280,42 +331,57 @@ def skipping_locked(bind: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.with_for_update(skip_locked=True)
 
 
-def join_near(
+def near(
     bind: Connection,
     left: NamedFromClause,
     right: NamedFromClause,
     geom: str,
     degrees: float,
     onclause: sa.ColumnElement[bool],
-) -> sa.Join:
-    """`left` joined to rows of `right` whose geometry `geom` lies in the box of `degrees` around
-    left's and that meet `onclause`: every left row that has one appears, at least once. Each
-    left row looks up its own few neighbours in the spatial index, whatever the planner's
+) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """A FROM item and a condition that keep the rows of `left` for which some row of `right`
+    has its geometry `geom` in the box of `degrees` around left's and meets `onclause`; each
+    left row appears once.
+
+    Each left row looks up its own few neighbours in the spatial index, whatever the planner's
     statistics say: on PostGIS through a LATERAL subquery (one match is enough) on the GiST
-    index; on SpatiaLite by joining its R*Tree in as the SpatialIndex virtual table, which
-    SpatiaLite never uses on its own."""
+    index; on SpatiaLite through a correlated EXISTS on the R*Tree that SpatiaLite keeps for
+    the column (`idx_<table>_<column>`) and never uses on its own, asked for the box directly
+    (SpatiaLite's SpatialIndex virtual table does the same at several times the cost, running
+    a query of its own per row). A join would let SQLite's planner scan the whole R*Tree first
+    when `left` is long; the EXISTS can only be answered per left row, and stops at a match.
+    """
     point = left.c[geom]
     if not is_sqlite(bind):
         near = right.c[geom].op("&&")(sa.func.ST_Expand(point, degrees))
         match = sa.select(sa.literal(1).label("one")).where(near, onclause).limit(1)
-        return left.join(match.lateral("near"), sa.true())
+        return left.join(match.lateral("near"), sa.true()), sa.true()
+    table = right.element.name  # type: ignore[attr-defined]
     index = sa.table(
-        "SpatialIndex",
-        sa.column("f_table_name"),
-        sa.column("f_geometry_column"),
-        sa.column("search_frame"),
-        sa.column("rowid"),
+        f"idx_{table}_{geom}",
+        sa.column("pkid"),
+        sa.column("xmin"),
+        sa.column("xmax"),
+        sa.column("ymin"),
+        sa.column("ymax"),
     ).alias("spatial_index")
-    frame = sa.func.BuildCircleMbr(sa.func.X(point), sa.func.Y(point), degrees, SRID)
-    found = sa.and_(
-        index.c.f_table_name == right.element.name,  # type: ignore[attr-defined]
-        index.c.f_geometry_column == geom,
-        index.c.search_frame == frame,
-    )
+    x, y = sa.func.X(point), sa.func.Y(point)
     rowid: sa.ColumnElement[int] = sa.literal_column(f"{right.name}.rowid")
-    # `+ 0`: the R*Tree answers rowids for a frame, and cannot be asked for a rowid; without it
-    # SQLite's planner may walk `right` first and ask it, and get nothing.
-    return left.join(index, found).join(right, sa.and_(rowid == index.c.rowid + 0, onclause))
+    match = (
+        sa.select(sa.literal(1))
+        .select_from(index)
+        # `+ 0`: the R*Tree answers rowids for a box, and must not be asked for a rowid.
+        .join(right, rowid == index.c.pkid + 0)
+        .where(
+            index.c.xmin <= x + degrees,
+            index.c.xmax >= x - degrees,
+            index.c.ymin <= y + degrees,
+            index.c.ymax >= y - degrees,
+            onclause,
+        )
+        .correlate(left)
+    )
+    return left, match.exists()
 
 
 def unindexed(bind: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:

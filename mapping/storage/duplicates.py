@@ -20,6 +20,8 @@ from mapping.storage import dialect
 from mapping.storage.reports import add_flag
 from mapping.storage.tables import reports
 
+# New reports checked by one query on SQLite, whose statements take a bounded number of
+# parameters; PostgreSQL takes them all in one array parameter (dialect.among).
 _CHUNK = 500
 # Made once: an alias of the reports table builds its columns anew, a cost paid per query.
 _NEW, _OLD = reports.alias("new"), reports.alias("old")
@@ -37,13 +39,14 @@ def flag_possible_duplicates(
     """
     new, old = _NEW, _OLD
     flagged: list[int] = []
-    for start in range(0, len(seqs), _CHUNK):
-        chunk = list(seqs[start : start + _CHUNK])
+    size = _CHUNK if dialect.is_sqlite(conn) else max(len(seqs), 1)
+    for start in range(0, len(seqs), size):
+        chunk = list(seqs[start : start + size])
         # Degrees of longitude shrink towards the poles: size the box for the chunk's highest
         # latitude. A degree of latitude is at least 110,574 m, of longitude 111,320 m times cos.
         top = conn.scalar(
             sa.select(sa.func.max(sa.func.abs(dialect.point_lat(reports.c.public_geom)))).where(
-                reports.c.seq.in_(chunk)
+                dialect.among(conn, reports.c.seq, chunk)
             )
         )
         cos = math.cos(math.radians(min(float(top or 0), 89.0)))
@@ -60,11 +63,11 @@ def flag_possible_duplicates(
             old.c.seq + 0 < new.c.seq,
             dialect.metres_apart(old.c.public_geom, new.c.public_geom, conn) <= distance_m,
         )
+        reports_near, found = dialect.near(conn, new, old, "public_geom", degrees, same)
         query = (
             sa.select(new.c.seq)
-            .distinct()
-            .select_from(dialect.join_near(conn, new, old, "public_geom", degrees, same))
-            .where(new.c.seq.in_(chunk))
+            .select_from(reports_near)
+            .where(dialect.among(conn, new.c.seq, chunk), found)
         )
         flagged += list(conn.scalars(query))
     add_flag(conn, flagged, "possible_duplicate")

@@ -124,19 +124,15 @@ def report_columns(placement: Placement = PUBLIC) -> list[sa.ColumnElement[Any]]
 def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
     """Insert the rows whose client id is new; their client ids with the sequence they got.
 
-    On PostgreSQL several rows go in by COPY (`dialect.copy_ignoring_conflicts`), which
-    answers the sequences itself. Elsewhere, and for one row, a plain executemany (pipelined by
-    psycopg), then one look-up by the ids made for these rows: a stored row with one of them was
-    inserted now. (RETURNING would make SQLAlchemy send multi-row statements too long for
-    psycopg's statement cache, parsed anew each time.)
+    On PostgreSQL several rows go in by COPY (`_copy_new_rows`). Elsewhere, and for one row, a
+    plain executemany (pipelined by psycopg), then one look-up by the ids made for these rows:
+    a stored row with one of them was inserted now. (RETURNING would make SQLAlchemy send
+    multi-row statements too long for psycopg's statement cache, parsed anew each time.)
     """
     if not rows:
         return {}
     if len(rows) > 1 and not dialect.is_sqlite(conn):
-        stored = dialect.copy_ignoring_conflicts(
-            conn, reports, rows, "client_id", returning=("client_id", "seq")
-        )
-        return {cid: seq for cid, seq in stored}
+        return _copy_new_rows(conn, rows)
     conn.execute(dialect.insert_ignoring_conflicts(conn, reports, "client_id"), list(rows))
     ids = [row["id"] for row in rows]
     inserted: dict[uuid.UUID, int] = {}
@@ -148,12 +144,32 @@ def insert_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uui
     return inserted
 
 
+def _copy_new_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, int]:
+    """PostgreSQL: the rows COPYed straight into reports (`dialect.copy_into`), in a savepoint.
+
+    A new batch's client ids are new, so the COPY is tried first, with no look-up before it.
+    A client id already stored (a batch sent again, or one that a concurrent writer has just
+    committed) fails it; the savepoint undoes it, and the rows go through the staging table of
+    `dialect.copy_ignoring_conflicts` instead, which skips every known client id. That is the
+    slower way (every row is written twice), for steps that hold known client ids.
+    """
+    try:
+        with conn.begin_nested():
+            seqs = dialect.copy_into(conn, reports, rows, "seq")
+        return {row["client_id"]: seq for row, seq in zip(rows, seqs, strict=True)}
+    except sa.exc.IntegrityError:
+        moved = dialect.copy_ignoring_conflicts(
+            conn, reports, rows, "client_id", returning=("client_id", "seq")
+        )
+        return {cid: seq for cid, seq in moved}
+
+
 def add_flag(conn: Connection, seqs: Sequence[int], flag: str) -> None:
     """Add the quality `flag` to the reports `seqs`."""
     if not seqs:
         return
     rows = conn.execute(
-        sa.select(reports.c.seq, reports.c.quality).where(reports.c.seq.in_(list(seqs)))
+        sa.select(reports.c.seq, reports.c.quality).where(dialect.among(conn, reports.c.seq, seqs))
     ).all()
     updates = [{"key": seq, "v": [*quality, flag]} for seq, quality in rows if flag not in quality]
     if updates:

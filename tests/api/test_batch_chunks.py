@@ -2,7 +2,8 @@
 cut short is completed exactly by sending it again; and the duplicate check sees across them.
 
 The batch commits whenever a transaction has written for `WRITE_BUDGET_S`; here the budget is
-0, so that it commits after every `WRITE_STEP` features, wherever the tests run."""
+0, so that it commits after every step (`WRITE_STEP` features here on both backends), wherever
+the tests run."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from mapping.errors import Busy
-from mapping.reports import ingest
+from mapping.reports import batch_rows, ingest
 from mapping.storage import make_engine
 from mapping.storage import turns as turns_module
 from tests.conftest import count_reports, make_report
@@ -28,6 +29,9 @@ SIZE = 2 * STEP + 50  # three transactions
 @pytest.fixture(autouse=True)
 def commit_every_step(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(ingest, "WRITE_BUDGET_S", 0.0)
+    # PostgreSQL writes bigger steps; here both backends write the same, so that the same
+    # batch is cut at the same places.
+    monkeypatch.setattr(ingest, "POSTGRES_WRITE_STEP", STEP)
 
 
 def _features(seed: int) -> list[dict[str, Any]]:
@@ -144,3 +148,53 @@ def test_on_sqlite_a_batch_lets_a_short_writer_go_before_its_next_transaction(
         assert count_reports(engine) == before + STEP
     batch.join(60)
     assert answer[0].json()["created"] == SIZE
+
+
+@pytest.mark.parametrize("same_content", [True, False])
+def test_a_known_client_id_in_a_later_step_is_answered_as_any_known_one(
+    client, keys, engine, monkeypatch, same_content
+):
+    """PostgreSQL COPYs a step straight into the table, and a client id stored before fails
+    that COPY; the step then goes in the slower way that skips known ids. Here the known id is
+    in the second step of a transaction: the first step stays, and every feature is answered
+    as it would be anywhere else."""
+    monkeypatch.setattr(ingest, "WRITE_BUDGET_S", 60.0)
+    features = _features(5)
+    known = STEP + 10
+    sent_before = dict(features[known])
+    if not same_content:
+        sent_before["properties"] = {**features[known]["properties"], "description": "other"}
+    earlier = _post(client, keys, [sent_before]).json()["results"][0]
+    before = count_reports(engine)
+    results = _post(client, keys, features).json()["results"]
+
+    outcomes = [r["outcome"] for r in results]
+    assert outcomes[:known] + outcomes[known + 1 :] == ["created"] * (SIZE - 1)
+    if same_content:
+        assert (results[known]["outcome"], results[known]["id"]) == ("duplicate", earlier["id"])
+    else:
+        assert results[known]["outcome"] == "rejected"
+        assert results[known]["errors"][0]["loc"][-1] == "client_id"
+    assert count_reports(engine) == before + SIZE - 1
+
+
+def test_a_defect_while_rows_are_made_fails_the_batch_instead_of_hanging_it(
+    engine, settings, monkeypatch
+):
+    """Rows are made in a thread of their own while earlier ones are written; an unexpected
+    error there reaches the request (a 500 that the error handler words), as it did before."""
+    real = batch_rows.to_row
+    made = []
+
+    def breaks_on_the_200th(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(1)
+        if len(made) == 200:
+            raise RuntimeError("a defect")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch_rows, "to_row", breaks_on_the_200th)
+    body = {"type": "FeatureCollection", "features": _features(6)}
+    limits = settings.policies().ingest
+    with pytest.raises(RuntimeError, match="a defect"):
+        ingest.submit_batch(engine, body, limits=limits)
+    assert len(made) == 200
