@@ -67,10 +67,16 @@ def subnormal(value: float) -> bool:
 def _no_nul(value: str | None) -> str | None:
     if value is not None and "\x00" in value:
         raise ValueError("must not contain the NUL character")
+    if value is not None and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be Unicode text (it holds a lone surrogate)") from None
     return value
 
 
-# Text a person writes: PostgreSQL cannot store NUL in text, and no one means to type it.
+# Text a person writes: PostgreSQL cannot store NUL in text, and no one means to type it; nor
+# can it store half a surrogate pair, which no file or form in UTF-8 holds.
 Text = Annotated[str, AfterValidator(_no_nul)]
 
 

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import h3
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +26,9 @@ lats = st.floats(-90, 90, allow_nan=False, allow_subnormal=False)
 times = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2026, 1, 1), timezones=st.just(UTC)
 )
-TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=50)
+TEXT = st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=50
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=20),
     lambda children: (
@@ -152,3 +155,22 @@ def test_points_come_back_from_storage_exactly(engine, feature):
         stored = store.get_by_client_id(conn, row["client_id"])
         conn.execute(sa.text("DELETE FROM reports WHERE seq = :s"), {"s": stored["seq"]})
     assert (stored["lon"], stored["lat"]) == tuple(feature["geometry"]["coordinates"])
+
+
+def test_text_with_half_a_surrogate_pair_is_refused_before_storage():
+    """No UTF-8 file or form holds a lone surrogate, and PostgreSQL cannot store one: a caller
+    of the Python API that passes one gets the field named, not a database error."""
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [1.5, 6.5]},
+        "properties": {
+            "kind": "hotspot",
+            "category": "water",
+            "observed_at": "2024-01-01T00:00:00Z",
+            "description": "flooded \ud800 road",
+            "attributes": {"severity": 2},
+        },
+    }
+    with pytest.raises(InvalidInput) as refused:
+        validate_feature(feature, limits=LIMITS, now=NOW)
+    assert refused.value.errors[0]["loc"][-1] == "description"
