@@ -268,7 +268,8 @@ def list_responses(
 def _cursor(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    # A next link's cursor is a stored sequence number: ASCII digits below 2**63.
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise InvalidQuery(
             "Query parameter 'cursor': use the one a `next` link gives.",
             [{"loc": ["query", "cursor"], "msg": "not a cursor"}],

@@ -179,4 +179,7 @@ def test_responses_are_paged_by_next_links_and_a_download_holds_them_all(client)
     csv = client.get(f"{FORM}/responses", params={"format": "csv"}).text.strip().splitlines()
     assert len(csv) == len(seen) + 1
     assert client.get(f"{FORM}/responses", params={"cursor": "x"}).status_code == 400
+    # Digits, but none a next link gives: past every stored number, or not ASCII digits.
+    for cursor in ("9" * 20, "\u0661\u0662"):
+        assert client.get(f"{FORM}/responses", params={"cursor": cursor}).status_code == 400
     assert client.get(f"{FORM}/responses", params={"limit": 0}).status_code == 400
