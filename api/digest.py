@@ -73,7 +73,10 @@ def applies(request: Request, header: str) -> bool:
 
 def principal(request: Request, header: str) -> Principal:
     """The key holder who signed this request, or a Challenge (401) saying what to fix."""
-    fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+    try:
+        fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+    except (ValueError, IndexError):  # an item without `=`, or `name=` with nothing after it
+        raise challenge(request, "The Digest answer is not a list of name=value.") from None
     if any(not fields.get(name) for name in _FIELDS) or fields["qop"] != "auth":
         raise challenge(request, "The Digest answer lacks a field or is not qop=auth.")
     if fields["realm"] != DIGEST_REALM:

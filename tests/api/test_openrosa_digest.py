@@ -89,3 +89,12 @@ def test_a_wrong_key_or_a_digest_elsewhere_is_refused(client, volunteer):
     )
     assert elsewhere.status_code == 401
     assert elsewhere.headers["www-authenticate"] == 'Bearer realm="civicmap"'
+
+
+@pytest.mark.parametrize(
+    "header", ["Digest a", "Digest username=", "Digest ,,,", 'Digest username="x", qop']
+)
+def test_a_malformed_digest_header_is_challenged_again(client, header):
+    check = client.head("/openrosa/submission", headers={**COLLECT, "Authorization": header})
+    assert check.status_code == 401
+    assert check.headers["www-authenticate"].startswith('Digest realm="civicmap"')
