@@ -3,7 +3,9 @@ and cannot send a Bearer key: the username is a key's printed prefix, the passwo
 
 Nonces are stateless: a time and its HMAC under the installation's secret, good for
 NONCE_LIFETIME_S; an older one is answered with a new challenge marked `stale`, on which
-clients sign again without asking the person. A Digest header is believed only on /openrosa/
+clients sign again without asking the person. Each signed answer is believed once
+(mapping.storage.trust.claim_digest): Digest does not sign the body, so a replayed header is
+answered as stale too. A Digest header is believed only on /openrosa/
 paths (mapping.keys says why). The header is parsed by the standard library's parser of
 HTTP lists.
 """
@@ -98,8 +100,14 @@ def principal(request: Request, header: str) -> Principal:
         cnonce=fields["cnonce"],
         method=request.method,
     )
-    with request.app.state.engine.connect() as conn:
+    with request.app.state.engine.begin() as conn:
         found = authenticate_digest(conn, answer)
+        # Digest signs no body: a signed header seen again could carry any submission.
+        fresh_use = found is not None and trust_store.claim_digest(
+            conn, answer.response.lower(), now=int(time.time()), lifetime_s=NONCE_LIFETIME_S
+        )
     if found is None:
         raise challenge(request, "The username (a key's prefix) or key is not right.")
+    if not fresh_use:
+        raise challenge(request, "This signed answer was used before; sign anew.", stale=True)
     return found

@@ -98,3 +98,25 @@ def test_a_malformed_digest_header_is_challenged_again(client, header):
     check = client.head("/openrosa/submission", headers={**COLLECT, "Authorization": header})
     assert check.status_code == 401
     assert check.headers["www-authenticate"].startswith('Digest realm="civicmap"')
+
+
+def test_a_signed_answer_replayed_is_refused(client, volunteer):
+    # Digest does not sign the body: whoever saw one signed header could otherwise send any
+    # submission with it as long as its nonce lasts.
+    username, key = volunteer
+    body, headers = recorded_submission(f"uuid:{uuid.uuid4()}")
+    sent = client.post(
+        "/openrosa/submission", content=body, headers=headers, auth=httpx.DigestAuth(username, key)
+    )
+    assert sent.status_code == 201, sent.text
+    signed = sent.request.headers["authorization"]
+    other, _ = recorded_submission(f"uuid:{uuid.uuid4()}", good="maize")
+    replayed = client.post(
+        "/openrosa/submission", content=other, headers={**headers, "Authorization": signed}
+    )
+    assert replayed.status_code == 401
+    assert "stale=true" in replayed.headers["www-authenticate"]
+    again = client.post(
+        "/openrosa/submission", content=other, headers=headers, auth=httpx.DigestAuth(username, key)
+    )
+    assert again.status_code == 201, again.text
