@@ -142,6 +142,23 @@ def test_the_public_sees_no_reporter_details_and_only_the_public_cell(client, ke
     assert planner["properties"]["answers"]["note"] == "near the gate"
 
 
+def test_a_personal_place_never_places_the_response(client, keys, settings):
+    # "Where do you live?", marked personal and asked first: the response is placed by the
+    # market, else its geometry and every aggregate would show the home's cell.
+    home = ["geopoint", "home", "Your home", "Chez vous", "", "", "", "", "yes"]
+    made = upload(client, keys["planner"], workbook([home, *SURVEY], form_id="homes"))
+    assert made.status_code == 201, made.text
+    far = [-1.6244, 6.6885]  # Kumasi, 200 km from the market
+    sent = client.post("/api/v1/forms/homes/responses", json={"answers": answers(home=far)})
+    assert sent.status_code == 201, sent.text
+    for headers in ({}, keys["planner"]):
+        listed = client.get("/api/v1/forms/homes/responses", headers=headers).json()
+        (feature,) = listed["features"]
+        assert "home" not in feature["properties"]["answers"]
+        lon, lat = feature["geometry"]["coordinates"]
+        assert abs(lon - MARKET[0]) < 0.1 and abs(lat - MARKET[1]) < 0.1, feature["geometry"]
+
+
 def test_downloads_have_one_typed_column_per_question(client, tmp_path: Path):
     csv = client.get(f"{FORM}/responses", params={"format": "csv"})
     assert csv.status_code == 200
