@@ -53,7 +53,7 @@ def _fresh(secret: bytes, nonce: str) -> bool | None:
     """True for a nonce we made that is still good, False for one we made that is too old,
     None for one we did not make."""
     issued, _, _ = nonce.partition(".")
-    if not issued.isdigit() or len(issued) > 12:
+    if not (issued.isascii() and issued.isdigit()) or len(issued) > 12:
         return None
     if not hmac.compare_digest(_nonce(secret, int(issued)), nonce):
         return None
@@ -79,6 +79,8 @@ def principal(request: Request, header: str) -> Principal:
         fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
     except (ValueError, IndexError):  # an item without `=`, or `name=` with nothing after it
         raise challenge(request, "The Digest answer is not a list of name=value.") from None
+    if not all(value.isascii() for value in fields.values()):
+        raise challenge(request, "The Digest answer holds characters beyond ASCII.")
     if any(not fields.get(name) for name in _FIELDS) or fields["qop"] != "auth":
         raise challenge(request, "The Digest answer lacks a field or is not qop=auth.")
     if fields["realm"] != DIGEST_REALM:

@@ -100,6 +100,27 @@ def test_a_malformed_digest_header_is_challenged_again(client, header):
     assert check.headers["www-authenticate"].startswith('Digest realm="civicmap"')
 
 
+@pytest.mark.parametrize(
+    ("nonce", "response"),
+    [("\xb2\xb3.00", "00"), ("1.\xe9", "00"), (None, "\xe9" * 32)],
+)
+def test_digest_fields_beyond_ascii_are_challenged_again(client, volunteer, nonce, response):
+    """Header bytes are read as Latin-1: superscript digits, accents."""
+    username, _ = volunteer
+    if nonce is None:
+        challenge = client.head("/openrosa/submission", headers=COLLECT)
+        nonce = challenge.headers["www-authenticate"].split('nonce="')[1].split('"')[0]
+    header = (
+        f'Digest username="{username}", realm="civicmap", nonce="{nonce}", '
+        f'uri="/openrosa/submission", response="{response}", qop=auth, nc=00000001, cnonce="ab"'
+    )
+    check = client.head(
+        "/openrosa/submission", headers={**COLLECT, "Authorization": header.encode("latin-1")}
+    )
+    assert check.status_code == 401
+    assert check.headers["www-authenticate"].startswith('Digest realm="civicmap"')
+
+
 def test_a_signed_answer_replayed_is_refused(client, volunteer):
     # Digest does not sign the body: whoever saw one signed header could otherwise send any
     # submission with it as long as its nonce lasts.
