@@ -231,15 +231,15 @@ def _check_rules(spec: FormSpec, rows: dict[str, int]) -> None:
 
 
 def _shown_by_personal(spec: FormSpec, rows: dict[str, int]) -> list[ErrorItem]:
-    """A question that is asked, or must be answered, depending on a personal answer is
-    personal too: the public listing shows which responses answer it, and so the personal
-    answer it depends on."""
+    """A question that is asked, must be answered or may take an answer depending on a
+    personal answer is personal too: the public listing shows its answers, and so tells the
+    personal answer they depend on."""
     personal = [q for q in spec.questions if q.personal]
     errors: list[ErrorItem] = []
     for question in spec.questions:
         if question.personal:
             continue
-        for column in ("relevant", "required"):
+        for column in ("relevant", "required", "constraint"):
             expression = getattr(question, column) or ""
             named = [
                 p.name for p in personal if re.search(rf"{re.escape(p.path)}(?![\w.-])", expression)

@@ -108,9 +108,10 @@ def test_every_question_type_has_a_column_type_downloads_know():
     assert set(COLUMN_TYPES.values()) <= known
 
 
-@pytest.mark.parametrize("column", ["relevant", "required"])
+@pytest.mark.parametrize("column", ["relevant", "required", "constraint"])
 def test_a_question_shown_by_a_personal_answer_must_be_personal_too(column):
-    # Listed publicly, "school" being answered would tell that its respondent is 15-24.
+    # Listed publicly, "school" being answered (or which answers it may take) would tell
+    # that its respondent is 15-24.
     rows = [list(row) for row in SURVEY]
     school = ["text", "school", "School", "École", "", "", "", "", ""]
     school[SURVEY_HEADER.index(column)] = "${age_group} = '15-24'"
