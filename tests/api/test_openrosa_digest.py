@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mapping.keys import create_key
+from mapping.storage import versions
 from tests.conftest import settings_for
 from tests.forms import workbook
 from tests.openrosa import COLLECT, recorded_submission
@@ -141,3 +142,17 @@ def test_a_signed_answer_replayed_is_refused(client, volunteer):
         "/openrosa/submission", content=other, headers=headers, auth=httpx.DigestAuth(username, key)
     )
     assert again.status_code == 201, again.text
+
+
+def test_a_signed_check_leaves_the_data_version_and_so_every_cached_answer(
+    client, engine, volunteer
+):
+    username, key = volunteer
+    with engine.connect() as conn:
+        before = versions.current(conn)
+    check = client.head(
+        "/openrosa/submission", headers=COLLECT, auth=httpx.DigestAuth(username, key)
+    )
+    assert check.status_code == 204
+    with engine.connect() as conn:
+        assert versions.current(conn) == before
