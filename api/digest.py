@@ -79,8 +79,8 @@ def principal(request: Request, header: str) -> Principal:
         fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
     except (ValueError, IndexError):  # an item without `=`, or `name=` with nothing after it
         raise challenge(request, "The Digest answer is not a list of name=value.") from None
-    if not all(value.isascii() for value in fields.values()):
-        raise challenge(request, "The Digest answer holds characters beyond ASCII.")
+    if not all(value.isascii() and "\x00" not in value for value in fields.values()):
+        raise challenge(request, "The Digest answer holds NUL or characters beyond ASCII.")
     if any(not fields.get(name) for name in _FIELDS) or fields["qop"] != "auth":
         raise challenge(request, "The Digest answer lacks a field or is not qop=auth.")
     if fields["realm"] != DIGEST_REALM:

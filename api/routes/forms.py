@@ -131,6 +131,11 @@ def list_forms(
     engine: EngineDep,
     campaign: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    if campaign is not None and "\x00" in campaign:
+        raise InvalidQuery(
+            "Query parameter 'campaign' must not contain the NUL character.",
+            [{"loc": ["query", "campaign"], "msg": "must not contain the NUL character"}],
+        )
     with engine.connect() as conn:
         rows = store.current_forms(conn, campaign=campaign)
     docs = [catalogue.form_doc(row, base_url=_base(request)) for row in rows]

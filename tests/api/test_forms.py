@@ -200,3 +200,18 @@ def test_responses_are_paged_by_next_links_and_a_download_holds_them_all(client)
     for cursor in ("9" * 20, "\u0661\u0662"):
         assert client.get(f"{FORM}/responses", params={"cursor": cursor}).status_code == 400
     assert client.get(f"{FORM}/responses", params={"limit": 0}).status_code == 400
+
+
+def test_a_nul_character_names_no_form_on_either_backend(client):
+    # PostgreSQL refuses NUL in text outright; SQLite finds nothing: both are a 4xx.
+    for path in (
+        "/api/v1/forms/market%00prices",
+        f"{FORM}/responses?form=x".replace("market_prices", "market%00prices"),
+        f"{FORM}/versions/1%00/xform",
+        f"{FORM}/aggregates?resolution=3".replace("market_prices", "market%00prices"),
+        "/openrosa/forms/market%00prices/versions/1/form.xml",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/v1/forms", params={"campaign": "a\x00"}).status_code == 400
+    sent = send(client, {"version": "1\x00", "answers": answers()})
+    assert sent.status_code == 404

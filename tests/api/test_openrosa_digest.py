@@ -156,3 +156,14 @@ def test_a_signed_check_leaves_the_data_version_and_so_every_cached_answer(
     assert check.status_code == 204
     with engine.connect() as conn:
         assert versions.current(conn) == before
+
+
+def test_a_digest_username_with_a_nul_is_challenged_again(client):
+    challenge = client.head("/openrosa/submission", headers=COLLECT)
+    nonce = challenge.headers["www-authenticate"].split('nonce="')[1].split('"')[0]
+    header = (
+        f'Digest username="cm_\x00abc", realm="civicmap", nonce="{nonce}", '
+        'uri="/openrosa/submission", response="00", qop=auth, nc=00000001, cnonce="ab"'
+    )
+    check = client.head("/openrosa/submission", headers={**COLLECT, "Authorization": header})
+    assert check.status_code == 401
