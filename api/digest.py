@@ -3,7 +3,9 @@ and cannot send a Bearer key: the username is a key's printed prefix, the passwo
 
 Nonces are stateless: a time and its HMAC under the installation's secret, good for
 NONCE_LIFETIME_S; an older one is answered with a new challenge marked `stale`, on which
-clients sign again without asking the person. A Digest header is believed only on /openrosa/
+clients sign again without asking the person. Each signed answer is believed once
+(mapping.storage.trust.claim_digest): Digest does not sign the body, so a replayed header is
+answered as stale too. A Digest header is believed only on /openrosa/
 paths (mapping.keys says why). The header is parsed by the standard library's parser of
 HTTP lists.
 """
@@ -51,7 +53,7 @@ def _fresh(secret: bytes, nonce: str) -> bool | None:
     """True for a nonce we made that is still good, False for one we made that is too old,
     None for one we did not make."""
     issued, _, _ = nonce.partition(".")
-    if not issued.isdigit() or len(issued) > 12:
+    if not (issued.isascii() and issued.isdigit()) or len(issued) > 12:
         return None
     if not hmac.compare_digest(_nonce(secret, int(issued)), nonce):
         return None
@@ -73,7 +75,12 @@ def applies(request: Request, header: str) -> bool:
 
 def principal(request: Request, header: str) -> Principal:
     """The key holder who signed this request, or a Challenge (401) saying what to fix."""
-    fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+    try:
+        fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+    except (ValueError, IndexError):  # an item without `=`, or `name=` with nothing after it
+        raise challenge(request, "The Digest answer is not a list of name=value.") from None
+    if not all(value.isascii() and "\x00" not in value for value in fields.values()):
+        raise challenge(request, "The Digest answer holds NUL or characters beyond ASCII.")
     if any(not fields.get(name) for name in _FIELDS) or fields["qop"] != "auth":
         raise challenge(request, "The Digest answer lacks a field or is not qop=auth.")
     if fields["realm"] != DIGEST_REALM:
@@ -95,8 +102,14 @@ def principal(request: Request, header: str) -> Principal:
         cnonce=fields["cnonce"],
         method=request.method,
     )
-    with request.app.state.engine.connect() as conn:
+    with request.app.state.engine.begin() as conn:
         found = authenticate_digest(conn, answer)
+        # Digest signs no body: a signed header seen again could carry any submission.
+        fresh_use = found is not None and trust_store.claim_digest(
+            conn, answer.response.lower(), now=int(time.time()), lifetime_s=NONCE_LIFETIME_S
+        )
     if found is None:
         raise challenge(request, "The username (a key's prefix) or key is not right.")
+    if not fresh_use:
+        raise challenge(request, "This signed answer was used before; sign anew.", stale=True)
     return found

@@ -298,18 +298,19 @@ def track_cells(lons: Sequence[float], lats: Sequence[float], resolution: int) -
 
 def widened(boxes: Sequence[Box], resolution: int) -> list[Box]:
     """Boxes grown by more than the distance from any point to its hexagon's centre, so that
-    they select every report of each hexagon whose centre lies in the box."""
+    they select every report of each hexagon whose centre lies in the box; where a box grows
+    past 180 degrees, what lies beyond is a box of its own on the other side."""
     margin = 3 * edge_length_km(resolution) / 111.0
     grown = []
     for x0, y0, x1, y1 in boxes:
         lat = min(max(abs(y0), abs(y1)) + margin, 89.0)
         lon_margin = min(margin / math.cos(math.radians(lat)), 360.0)
-        grown.append(
-            (
-                max(x0 - lon_margin, -180),
-                max(y0 - margin, -90),
-                min(x1 + lon_margin, 180),
-                min(y1 + margin, 90),
-            )
-        )
+        south, north = max(y0 - margin, -90), min(y1 + margin, 90)
+        west, east = x0 - lon_margin, x1 + lon_margin
+        grown.append((max(west, -180), south, min(east, 180), north))
+        # A hexagon near 180 degrees has reports on the other side: the margin wraps round.
+        if west < -180:
+            grown.append((max(west + 360, -180), south, 180, north))
+        if east > 180:
+            grown.append((-180, south, min(east - 360, 180), north))
     return grown

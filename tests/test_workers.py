@@ -24,8 +24,8 @@ import pytest
 import sqlalchemy as sa
 
 from mapping.keys import create_key
-from mapping.storage import make_engine
-from mapping.storage.tables import reports
+from mapping.storage import make_engine, tallies
+from mapping.storage.tables import area_tallies, hex_tallies, reports
 from tests.conftest import make_report, postgis_database
 from tests.live import REQUEST_TIMEOUT_S, Server, ServerFactory, tail
 
@@ -155,8 +155,21 @@ def test_several_workers_store_every_submission_exactly_once(server: Server, pos
             stored = conn.execute(sa.select(reports.c.client_id, reports.c.id)).all()
         assert len(stored) == len(sent)
         assert {str(cid): {str(rid)} for cid, rid in stored} == dict(ids)
+        # The tallies the triggers kept under concurrent writers are what a rebuild makes.
+        kept = _tallies(engine)
+        with engine.begin() as conn:
+            tallies.rebuild(conn)
+        assert kept["hex_tallies"] and kept == _tallies(engine)
         # Both workers were at work (each says so when it starts).
         started = set(re.findall(r"Started server process \[(\d+)\]", tail(server.log, 200)))
         assert len(started) == WORKERS, tail(server.log)
     finally:
         engine.dispose()
+
+
+def _tallies(engine) -> dict[str, set[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return {
+            t.name: {tuple(r) for r in conn.execute(sa.select(t))}
+            for t in (hex_tallies, area_tallies)
+        }

@@ -131,6 +131,11 @@ def list_forms(
     engine: EngineDep,
     campaign: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    if campaign is not None and "\x00" in campaign:
+        raise InvalidQuery(
+            "Query parameter 'campaign' must not contain the NUL character.",
+            [{"loc": ["query", "campaign"], "msg": "must not contain the NUL character"}],
+        )
     with engine.connect() as conn:
         rows = store.current_forms(conn, campaign=campaign)
     docs = [catalogue.form_doc(row, base_url=_base(request)) for row in rows]
@@ -268,7 +273,8 @@ def list_responses(
 def _cursor(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    # A next link's cursor is a stored sequence number: ASCII digits below 2**63.
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise InvalidQuery(
             "Query parameter 'cursor': use the one a `next` link gives.",
             [{"loc": ["query", "cursor"], "msg": "not a cursor"}],

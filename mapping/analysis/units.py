@@ -101,6 +101,10 @@ def month_of(t: datetime) -> int:
     return t.year * 12 + t.month - 1
 
 
+# The last month a datetime can name (December 9999).
+_LAST_MONTH = month_of(datetime.max.replace(tzinfo=UTC))
+
+
 def month_start(month: int) -> datetime:
     return datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC)
 
@@ -115,6 +119,8 @@ def _months(q: ReportQuery) -> tuple[tuple[int | None, int | None] | None, list[
             first += 1
     if q.until is not None:
         last = month_of(q.until) - 1
+    if first is not None and first > _LAST_MONTH:
+        return None, []  # no month begins after `since`: a date cannot name its start
     if first is not None and last is not None and first > last:
         return None, []
     edges = []

@@ -18,8 +18,9 @@ Triggers keep the tallies in the transaction that changes a report: ingest, mode
 republishing, area assignment and deletion alike, whichever process or command writes. On
 PostgreSQL they run once per statement over its transition tables and take a transaction-level
 advisory lock first, so that two writers add to the same rows one after the other instead of
-deadlocking; on SQLite, which has one writer at a time, they run per row. `rebuild` recomputes
-every tally from the reports with the same expressions.
+deadlocking (a statement-level trigger before each write takes it too, before any report row
+is locked: `create_lock_trigger`); on SQLite, which has one writer at a time, they run per row.
+`rebuild` recomputes every tally from the reports with the same expressions.
 """
 
 from __future__ import annotations
@@ -229,6 +230,31 @@ def create_triggers(conn: Connection) -> None:
             f"CREATE TRIGGER tally_reports_{op.lower()} AFTER {op} ON reports "
             f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION tally_reports()"
         )
+
+
+def create_lock_trigger(conn: Connection) -> None:
+    """PostgreSQL: every statement that writes reports takes the tallies' lock before it locks
+    any report row (drop_lock_trigger takes it away). Taken only after the rows, as the
+    tallying trigger takes it, a transaction that had changed some reports and went on to
+    another that a moderator had just changed deadlocked with that moderator's change, which
+    held its row and waited for the lock."""
+    if dialect.is_sqlite(conn):
+        return
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION tally_lock() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN PERFORM pg_advisory_xact_lock({_LOCK_KEY}); RETURN NULL; END $$"
+    )
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS tally_lock ON reports")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER tally_lock BEFORE INSERT OR UPDATE OR DELETE ON reports "
+        "FOR EACH STATEMENT EXECUTE FUNCTION tally_lock()"
+    )
+
+
+def drop_lock_trigger(conn: Connection) -> None:
+    if not dialect.is_sqlite(conn):
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS tally_lock ON reports")
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS tally_lock()")
 
 
 def drop_triggers(conn: Connection) -> None:

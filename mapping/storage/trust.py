@@ -11,7 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from mapping.storage import dialect
-from mapping.storage.tables import api_keys, audit_log, instance, write_counters
+from mapping.storage.tables import api_keys, audit_log, instance, metadata, write_counters
+
+# HTTP Digest answers believed lately (migration 0012), each kept for as long as its nonce lasts.
+digest_uses = sa.Table(
+    "digest_uses",
+    metadata,
+    sa.Column("response", sa.String(32), primary_key=True),
+    sa.Column("used_at", sa.BigInteger(), nullable=False, index=True),
+)
 
 
 def add_key(
@@ -46,6 +54,19 @@ def keys_by_prefix(conn: Connection, prefix: str) -> Sequence[RowMapping]:
         api_keys.c.digest_ha1.is_not(None),
     )
     return conn.execute(query).mappings().all()
+
+
+def claim_digest(conn: Connection, response: str, *, now: int, lifetime_s: int) -> bool:
+    """Record a believed Digest answer (its `response` hash, lower-case hex); False when it was
+    recorded before, within `lifetime_s` of `now` (epoch seconds): a replay. Older ones are
+    forgotten, since their nonces are refused as stale anyway."""
+    conn.execute(sa.delete(digest_uses).where(digest_uses.c.used_at < now - lifetime_s))
+    added = conn.execute(
+        dialect.insert_ignoring_conflicts(conn, digest_uses, "response")
+        .values(response=response, used_at=now)
+        .returning(digest_uses.c.response)
+    )
+    return added.first() is not None
 
 
 def key_by_hash(conn: Connection, key_hash: str) -> RowMapping | None:

@@ -64,3 +64,18 @@ def test_compact_cells_refuse_an_answer_too_big_as_the_hexagons_do(client, setti
         client.app.state.settings = settings
     assert cells.status_code == hexes.status_code == 400
     assert cells.json()["detail"] == hexes.json()["detail"]
+
+
+def test_a_hexagon_across_the_antimeridian_is_counted_whole_on_either_path(client):
+    """Its reports lie on both sides of 180 degrees; a box around its centre counts them all,
+    whether the tallies answer or the reports are grouped (a status filter asks for that)."""
+    cell = h3.latlng_to_cell(0.0, 179.99, 5)
+    lat, lon = h3.cell_to_latlng(cell)
+    assert h3.latlng_to_cell(0.0, -179.999, 5) == cell
+    _post(client, [make_report(lon=179.999, lat=0.0), make_report(lon=-179.999, lat=0.0)])
+    box = f"{lon - 0.01},{lat - 0.01},{lon + 0.005},{lat + 0.01}"
+    for params in ({}, {"status": "pending"}):
+        answer = client.get(
+            "/api/v1/aggregates/cells", params={"resolution": 5, "bbox": box, **params}
+        )
+        assert answer.json()["cells"] == [[cell, 2]], params

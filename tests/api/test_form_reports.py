@@ -98,3 +98,33 @@ def test_a_form_that_cannot_make_reports_of_its_kind_is_refused(client, keys):
     answer = upload(client, keys, optional_place, "service", form_id="clinic_optional")
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["loc"] == ["survey", 2, "required"]
+
+
+def test_a_personal_place_never_becomes_a_report(client, keys):
+    # The respondent's home, marked personal and asked first, is no report's public position.
+    header = [*HEADER, "civicmap::personal"]
+    home = ["geopoint", "home", "Where do you live?", "yes", "", "yes"]
+    rows = [home, *([*row, ""] for row in SERVICE_FORM)]
+    data = workbook(rows, choices=CHOICES, header=header, form_id="clinic_homes")
+    made = client.post(
+        "/api/v1/campaigns/clinics/forms",
+        files={"file": ("f.xlsx", data)},
+        data={"kind": "service"},
+        headers=keys["planner"],
+    )
+    assert made.status_code == 201, made.text
+    before = {f["id"] for f in reports_of(client)}
+    answers = {"home": [-1.6244, 6.6885], "where": CLINIC, "category": "health_facility"}
+    sent = client.post("/api/v1/forms/clinic_homes/responses", json={"answers": answers})
+    assert sent.status_code == 201, sent.text
+    (filed,) = [f for f in reports_of(client) if f["id"] not in before]
+    assert filed["geometry"]["coordinates"] == pytest.approx(CLINIC)
+    only_home = [home, *([*row, ""] for row in SERVICE_FORM[1:])]
+    data = workbook(only_home, choices=CHOICES, header=header, form_id="clinic_home_only")
+    refused = client.post(
+        "/api/v1/campaigns/clinics/forms",
+        files={"file": ("f.xlsx", data)},
+        data={"kind": "service"},
+        headers=keys["planner"],
+    )
+    assert refused.status_code == 422, refused.text

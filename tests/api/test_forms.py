@@ -142,6 +142,23 @@ def test_the_public_sees_no_reporter_details_and_only_the_public_cell(client, ke
     assert planner["properties"]["answers"]["note"] == "near the gate"
 
 
+def test_a_personal_place_never_places_the_response(client, keys, settings):
+    # "Where do you live?", marked personal and asked first: the response is placed by the
+    # market, else its geometry and every aggregate would show the home's cell.
+    home = ["geopoint", "home", "Your home", "Chez vous", "", "", "", "", "yes"]
+    made = upload(client, keys["planner"], workbook([home, *SURVEY], form_id="homes"))
+    assert made.status_code == 201, made.text
+    far = [-1.6244, 6.6885]  # Kumasi, 200 km from the market
+    sent = client.post("/api/v1/forms/homes/responses", json={"answers": answers(home=far)})
+    assert sent.status_code == 201, sent.text
+    for headers in ({}, keys["planner"]):
+        listed = client.get("/api/v1/forms/homes/responses", headers=headers).json()
+        (feature,) = listed["features"]
+        assert "home" not in feature["properties"]["answers"]
+        lon, lat = feature["geometry"]["coordinates"]
+        assert abs(lon - MARKET[0]) < 0.1 and abs(lat - MARKET[1]) < 0.1, feature["geometry"]
+
+
 def test_downloads_have_one_typed_column_per_question(client, tmp_path: Path):
     csv = client.get(f"{FORM}/responses", params={"format": "csv"})
     assert csv.status_code == 200
@@ -179,4 +196,22 @@ def test_responses_are_paged_by_next_links_and_a_download_holds_them_all(client)
     csv = client.get(f"{FORM}/responses", params={"format": "csv"}).text.strip().splitlines()
     assert len(csv) == len(seen) + 1
     assert client.get(f"{FORM}/responses", params={"cursor": "x"}).status_code == 400
+    # Digits, but none a next link gives: past every stored number, or not ASCII digits.
+    for cursor in ("9" * 20, "\u0661\u0662"):
+        assert client.get(f"{FORM}/responses", params={"cursor": cursor}).status_code == 400
     assert client.get(f"{FORM}/responses", params={"limit": 0}).status_code == 400
+
+
+def test_a_nul_character_names_no_form_on_either_backend(client):
+    # PostgreSQL refuses NUL in text outright; SQLite finds nothing: both are a 4xx.
+    for path in (
+        "/api/v1/forms/market%00prices",
+        f"{FORM}/responses?form=x".replace("market_prices", "market%00prices"),
+        f"{FORM}/versions/1%00/xform",
+        f"{FORM}/aggregates?resolution=3".replace("market_prices", "market%00prices"),
+        "/openrosa/forms/market%00prices/versions/1/form.xml",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/v1/forms", params={"campaign": "a\x00"}).status_code == 400
+    sent = send(client, {"version": "1\x00", "answers": answers()})
+    assert sent.status_code == 404

@@ -172,6 +172,8 @@ def test_keys_authenticate_as_bearer_tokens(client, keys):
         b"<data id='market_prices'><good>rice</good></data>",  # no instanceID
         b"<data><meta><instanceID>uuid:1</instanceID></meta></data>",  # no form id
         b"<data id='market_prices'",
+        b"<?xml version='1.0' encoding='x-unknown'?><data id='market_prices'/>",
+        b"<?xml version='1.0' encoding='shift_jis'?><data id='market_prices'/>",
     ],
 )
 def test_a_malformed_instance_is_a_4xx(client, xml):

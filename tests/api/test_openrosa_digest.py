@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mapping.keys import create_key
+from mapping.storage import versions
 from tests.conftest import settings_for
 from tests.forms import workbook
 from tests.openrosa import COLLECT, recorded_submission
@@ -89,3 +90,80 @@ def test_a_wrong_key_or_a_digest_elsewhere_is_refused(client, volunteer):
     )
     assert elsewhere.status_code == 401
     assert elsewhere.headers["www-authenticate"] == 'Bearer realm="civicmap"'
+
+
+@pytest.mark.parametrize(
+    "header", ["Digest a", "Digest username=", "Digest ,,,", 'Digest username="x", qop']
+)
+def test_a_malformed_digest_header_is_challenged_again(client, header):
+    check = client.head("/openrosa/submission", headers={**COLLECT, "Authorization": header})
+    assert check.status_code == 401
+    assert check.headers["www-authenticate"].startswith('Digest realm="civicmap"')
+
+
+@pytest.mark.parametrize(
+    ("nonce", "response"),
+    [("\xb2\xb3.00", "00"), ("1.\xe9", "00"), (None, "\xe9" * 32)],
+)
+def test_digest_fields_beyond_ascii_are_challenged_again(client, volunteer, nonce, response):
+    """Header bytes are read as Latin-1: superscript digits, accents."""
+    username, _ = volunteer
+    if nonce is None:
+        challenge = client.head("/openrosa/submission", headers=COLLECT)
+        nonce = challenge.headers["www-authenticate"].split('nonce="')[1].split('"')[0]
+    header = (
+        f'Digest username="{username}", realm="civicmap", nonce="{nonce}", '
+        f'uri="/openrosa/submission", response="{response}", qop=auth, nc=00000001, cnonce="ab"'
+    )
+    check = client.head(
+        "/openrosa/submission", headers={**COLLECT, "Authorization": header.encode("latin-1")}
+    )
+    assert check.status_code == 401
+    assert check.headers["www-authenticate"].startswith('Digest realm="civicmap"')
+
+
+def test_a_signed_answer_replayed_is_refused(client, volunteer):
+    # Digest does not sign the body: whoever saw one signed header could otherwise send any
+    # submission with it as long as its nonce lasts.
+    username, key = volunteer
+    body, headers = recorded_submission(f"uuid:{uuid.uuid4()}")
+    sent = client.post(
+        "/openrosa/submission", content=body, headers=headers, auth=httpx.DigestAuth(username, key)
+    )
+    assert sent.status_code == 201, sent.text
+    signed = sent.request.headers["authorization"]
+    other, _ = recorded_submission(f"uuid:{uuid.uuid4()}", good="maize")
+    replayed = client.post(
+        "/openrosa/submission", content=other, headers={**headers, "Authorization": signed}
+    )
+    assert replayed.status_code == 401
+    assert "stale=true" in replayed.headers["www-authenticate"]
+    again = client.post(
+        "/openrosa/submission", content=other, headers=headers, auth=httpx.DigestAuth(username, key)
+    )
+    assert again.status_code == 201, again.text
+
+
+def test_a_signed_check_leaves_the_data_version_and_so_every_cached_answer(
+    client, engine, volunteer
+):
+    username, key = volunteer
+    with engine.connect() as conn:
+        before = versions.current(conn)
+    check = client.head(
+        "/openrosa/submission", headers=COLLECT, auth=httpx.DigestAuth(username, key)
+    )
+    assert check.status_code == 204
+    with engine.connect() as conn:
+        assert versions.current(conn) == before
+
+
+def test_a_digest_username_with_a_nul_is_challenged_again(client):
+    challenge = client.head("/openrosa/submission", headers=COLLECT)
+    nonce = challenge.headers["www-authenticate"].split('nonce="')[1].split('"')[0]
+    header = (
+        f'Digest username="cm_\x00abc", realm="civicmap", nonce="{nonce}", '
+        'uri="/openrosa/submission", response="00", qop=auth, nc=00000001, cnonce="ab"'
+    )
+    check = client.head("/openrosa/submission", headers={**COLLECT, "Authorization": header})
+    assert check.status_code == 401

@@ -59,9 +59,12 @@ def check_binding(spec: FormSpec, kind: str, rows: Mapping[str, int]) -> None:
                     f"{kind} (see GET /api/v1/taxonomy)",
                 }
             )
-    point = next((q for q in spec.answered if q.type == "geopoint"), None)
+    # A personal place (the respondent's home) is never a report's position.
+    point = next((q for q in spec.answered if q.type == "geopoint" and not q.personal), None)
     if point is None:
-        errors.append({"loc": ["survey"], "msg": f"a form of kind {kind} needs a geopoint"})
+        errors.append(
+            {"loc": ["survey"], "msg": f"a form of kind {kind} needs a geopoint not personal"}
+        )
     elif point.required != "true()":
         errors.append(
             {
@@ -78,7 +81,11 @@ def report_of(
     spec: FormSpec, answers: Mapping[str, Value], *, kind: str, campaign: str, received: datetime
 ) -> dict[str, Any]:
     """The report a response files, as a GeoJSON Feature for ingest."""
-    point = next(v for q in spec.answered if isinstance(v := answers.get(q.name), GeoPoint))
+    point = next(
+        v
+        for q in spec.answered
+        if not q.personal and isinstance(v := answers.get(q.name), GeoPoint)
+    )
     # A report's attributes are public: an answer marked personal never becomes one.
     public = {q.name for q in spec.answered if not q.personal}
     attributes: dict[str, Any] = {

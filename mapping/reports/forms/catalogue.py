@@ -124,7 +124,9 @@ def form_doc(form: Mapping[Any, Any], *, base_url: str) -> dict[str, Any]:
 
 def find_form(conn: Connection, form_id: str, version: str | None = None) -> RowMapping:
     """A version of a form (its current one when `version` is None), or NotFound."""
-    if version is None:
+    if "\x00" in form_id or (version is not None and "\x00" in version):
+        row = None  # no stored name holds NUL, and PostgreSQL refuses to compare with one
+    elif version is None:
         found = store.versions(conn, form_id)
         row = found[-1] if found else None
     else:

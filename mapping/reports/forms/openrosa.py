@@ -73,6 +73,10 @@ def parse_instance(data: bytes) -> Instance:
         raise _bad("xml_submission_file", "DTDs and entities are not accepted") from None
     except SafeTree.ParseError as exc:
         raise _bad("xml_submission_file", f"not well-formed XML ({exc})") from None
+    except (LookupError, ValueError):  # the XML declaration names an encoding expat lacks
+        raise _bad(
+            "xml_submission_file", "send it in UTF-8, the encoding it names is not read here"
+        ) from None
     form_id = root.get("id")
     if not form_id:
         raise _bad("xml_submission_file", "the root element has no id naming the form")

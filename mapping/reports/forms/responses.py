@@ -191,8 +191,12 @@ def _plain(answers: Mapping[str, Value]) -> dict[str, Any]:
 
 
 def first_point(spec: FormSpec, answers: Mapping[str, Value]) -> GeoPoint | None:
-    """The response's place: its first geopoint answer in form order."""
+    """The response's place: its first geopoint answer in form order that is not personal (a
+    personal place, the respondent's home say, would show in the listing and every aggregate
+    as the response's cell)."""
     for question in spec.answered:
+        if question.personal:
+            continue
         value = answers.get(question.name)
         if isinstance(value, GeoPoint):
             return value

@@ -225,8 +225,35 @@ def _check_rules(spec: FormSpec, rows: dict[str, int]) -> None:
                 errors.append(
                     _item(rows.get(question.name, 0), column, f"cannot be evaluated: {exc}")
                 )
+    errors += _shown_by_personal(spec, rows)
     if errors:
         raise InvalidInput(_detail(errors), errors)
+
+
+def _shown_by_personal(spec: FormSpec, rows: dict[str, int]) -> list[ErrorItem]:
+    """A question that is asked, must be answered or may take an answer depending on a
+    personal answer is personal too: the public listing shows its answers, and so tells the
+    personal answer they depend on."""
+    personal = [q for q in spec.questions if q.personal]
+    errors: list[ErrorItem] = []
+    for question in spec.questions:
+        if question.personal:
+            continue
+        for column in ("relevant", "required", "constraint"):
+            expression = getattr(question, column) or ""
+            named = [
+                p.name for p in personal if re.search(rf"{re.escape(p.path)}(?![\w.-])", expression)
+            ]
+            if named:
+                errors.append(
+                    _item(
+                        rows.get(question.name, 0),
+                        column,
+                        f"depends on the personal answer {named[0]!r}: mark this question "
+                        f"{PERSONAL} too, or its answers in public would give that one away",
+                    )
+                )
+    return errors
 
 
 def _pyxform_problem(exc: PyXFormError) -> InvalidInput:

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
+import regex
 from elementpath import XPath1Parser, XPathContext
 from elementpath.exceptions import ElementPathError
 from elementpath.xpath_tokens import XPathToken
@@ -36,9 +37,11 @@ _RELATIONAL: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-# Longest regex() pattern and subject a form may make us match (a guard against patterns
-# that backtrack for long).
+# Longest regex() pattern and subject a form may make us match, and the longest a match may
+# take: a pattern that backtracks without end (`(a+)+$`, or one a respondent's answer gives)
+# refuses the answer instead of holding a worker. The `regex` package, unlike `re`, can stop.
 MAX_REGEX_TEXT = 2000
+REGEX_TIMEOUT_S = 0.25
 
 
 class ExpressionError(ValueError):
@@ -133,8 +136,8 @@ def evaluate__regex(self: XPathToken, context: Any = None) -> bool:
     if len(subject) > MAX_REGEX_TEXT or len(pattern) > MAX_REGEX_TEXT:
         return False
     try:
-        return re.search(pattern, subject) is not None
-    except re.error:
+        return regex.search(pattern, subject, timeout=REGEX_TIMEOUT_S) is not None
+    except (regex.error, TimeoutError):
         return False
 
 

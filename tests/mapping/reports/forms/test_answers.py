@@ -110,3 +110,13 @@ def test_today_is_the_latest_date_on_earth_so_no_phone_is_told_its_today_is_futu
     assert typed["seen_on"] == latest
     after = (latest + timedelta(days=1)).isoformat()
     assert "today()" in refused(spec, answers(seen_on=after))["seen_on"]
+
+
+@pytest.mark.parametrize("pattern", ["^(a+)+$", "^(a|a)*$"])
+def test_a_regex_that_backtracks_without_end_refuses_the_answer_instead_of_hanging(pattern):
+    # Fails at the last character after trying every way to split the a's: 2**40 of them.
+    rows = [["text", "code", "Code", "Code", "", f"regex(., '{pattern}')", "", "", ""]]
+    slow = read_xlsform(workbook(rows, choices=None)).spec
+    errors = refused(slow, {"code": "a" * 40 + "!"})
+    assert "code" in errors
+    check_answers(slow, {"code": "aaaa"}, source="json")

@@ -7,7 +7,7 @@ import pytest
 
 from mapping.errors import InvalidInput
 from mapping.reports.forms.xlsform import read_xlsform
-from tests.forms import workbook
+from tests.forms import SURVEY, SURVEY_HEADER, workbook
 
 HEADER = ["type", "name", "label", "required", "constraint", "relevant", "civicmap::personal"]
 
@@ -106,3 +106,17 @@ def test_every_question_type_has_a_column_type_downloads_know():
 
     known = {export_table.TEXT, export_table.INTEGER, export_table.REAL, export_table.DATE}
     assert set(COLUMN_TYPES.values()) <= known
+
+
+@pytest.mark.parametrize("column", ["relevant", "required", "constraint"])
+def test_a_question_shown_by_a_personal_answer_must_be_personal_too(column):
+    # Listed publicly, "school" being answered (or which answers it may take) would tell
+    # that its respondent is 15-24.
+    rows = [list(row) for row in SURVEY]
+    school = ["text", "school", "School", "École", "", "", "", "", ""]
+    school[SURVEY_HEADER.index(column)] = "${age_group} = '15-24'"
+    errors = problem(workbook([*rows, school]))
+    assert errors[0]["loc"] == ["survey", len(rows) + 2, column], errors
+    assert "age_group" in errors[0]["msg"]
+    school[-1] = "yes"
+    read_xlsform(workbook([*rows, school]))
