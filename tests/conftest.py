@@ -24,8 +24,8 @@ from mapping.settings import Settings
 from mapping.storage import make_engine, scratch, upgrade
 from tests.data import store_ghana_regions
 
-# A helper module whose asserts should explain a failure as a test module's do.
-pytest.register_assert_rewrite("tests.photos")
+# Helper modules whose asserts should explain a failure as a test module's do.
+pytest.register_assert_rewrite("tests.photos", "tests.forms")
 
 # Two cores shared with servers and browsers: generation can be slow without being wrong.
 hypothesis.settings.register_profile(

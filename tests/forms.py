@@ -106,3 +106,25 @@ def answers(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
+
+
+def upload_prices_form(client: Any, planner: dict[str, str]) -> None:
+    """The campaign `prices` (service reports, running to 2030) with the market price survey
+    uploaded to it by a planner (`planner`: their Authorization header)."""
+    made = client.post(
+        "/api/v1/campaigns",
+        json={
+            "slug": "prices",
+            "title": "Staple prices",
+            "description": "Prices of staples.",
+            "kind": "service",
+            "start": "2026-01-01T00:00:00Z",
+            "end": "2030-01-01T00:00:00Z",
+        },
+        headers=planner,
+    )
+    assert made.status_code == 201, made.text
+    stored = client.post(
+        "/api/v1/campaigns/prices/forms", files={"file": ("f.xlsx", workbook())}, headers=planner
+    )
+    assert stored.status_code == 201, stored.text

@@ -7,7 +7,7 @@ import h3
 import pytest
 
 from mapping.disclosure import cellkey
-from tests.forms import answers, workbook
+from tests.forms import answers, upload_prices_form
 
 MAKOLA = (-0.2057, 5.5502)  # Accra, Greater Accra
 KEJETIA = (-1.6244, 6.6960)  # Kumasi, Ashanti
@@ -24,25 +24,7 @@ pytestmark = pytest.mark.usefixtures("ghana_regions")
 
 @pytest.fixture(scope="module", autouse=True)
 def responses(client, keys):  # type: ignore[no-untyped-def]
-    made = client.post(
-        "/api/v1/campaigns",
-        json={
-            "slug": "prices",
-            "title": "Staple prices",
-            "description": "Prices of staples.",
-            "kind": "service",
-            "start": "2026-01-01T00:00:00Z",
-            "end": "2030-01-01T00:00:00Z",
-        },
-        headers=keys["planner"],
-    )
-    assert made.status_code == 201, made.text
-    stored = client.post(
-        "/api/v1/campaigns/prices/forms",
-        files={"file": ("f.xlsx", workbook())},
-        headers=keys["planner"],
-    )
-    assert stored.status_code == 201, stored.text
+    upload_prices_form(client, keys["planner"])
     for place, good, price, age in SENT:
         body = answers(
             market=list(place),

@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.forms import workbook
+from tests.forms import upload_prices_form, workbook
 from tests.openrosa import BOUNDARY, COLLECT, recorded_submission
 from tests.photos import assert_no_metadata, phone_jpeg
 
@@ -35,25 +35,7 @@ def responses(client, keys) -> list[dict]:  # type: ignore[no-untyped-def,type-a
 
 @pytest.fixture(scope="module", autouse=True)
 def form(client, keys):  # type: ignore[no-untyped-def]
-    made = client.post(
-        "/api/v1/campaigns",
-        json={
-            "slug": "prices",
-            "title": "Staple prices",
-            "description": "Prices of staples.",
-            "kind": "service",
-            "start": "2026-01-01T00:00:00Z",
-            "end": "2030-01-01T00:00:00Z",
-        },
-        headers=keys["planner"],
-    )
-    assert made.status_code == 201, made.text
-    stored = client.post(
-        "/api/v1/campaigns/prices/forms",
-        files={"file": ("f.xlsx", workbook())},
-        headers=keys["planner"],
-    )
-    assert stored.status_code == 201, stored.text
+    upload_prices_form(client, keys["planner"])
 
 
 def test_the_form_list_names_each_form_with_a_hash_of_what_it_downloads(client):

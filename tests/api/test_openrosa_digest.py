@@ -12,7 +12,7 @@ import pytest
 from mapping.keys import create_key
 from mapping.storage import versions
 from tests.conftest import settings_for
-from tests.forms import workbook
+from tests.forms import upload_prices_form
 from tests.openrosa import COLLECT, recorded_submission
 
 
@@ -30,25 +30,7 @@ def volunteer(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module", autouse=True)
 def form(client, keys):  # type: ignore[no-untyped-def]
-    made = client.post(
-        "/api/v1/campaigns",
-        json={
-            "slug": "prices",
-            "title": "Staple prices",
-            "description": "Prices of staples.",
-            "kind": "service",
-            "start": "2026-01-01T00:00:00Z",
-            "end": "2030-01-01T00:00:00Z",
-        },
-        headers=keys["planner"],
-    )
-    assert made.status_code == 201, made.text
-    stored = client.post(
-        "/api/v1/campaigns/prices/forms",
-        files={"file": ("f.xlsx", workbook())},
-        headers=keys["planner"],
-    )
-    assert stored.status_code == 201, stored.text
+    upload_prices_form(client, keys["planner"])
 
 
 def test_an_unsigned_submission_is_challenged_for_digest(client):
