@@ -11,7 +11,7 @@ cursor filter:
 
 Months wholly inside [since, until) come from the tallies, and the days at either end from the
 reports. Any other query, a planner's by exact places or a moderator's over other statuses
-among them, groups the reports (`tally_units`); both give the same sums,
+among them, groups the reports (mapping.analysis.sums.tally_units); both give the same sums,
 which the tests check.
 """
 

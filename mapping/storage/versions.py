@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from mapping.storage import dialect
+from mapping.storage import forms as _forms  # noqa: F401 (its tables join the metadata read below)
 from mapping.storage.tables import instance, metadata
 
 # Tables no answer that carries the version is made from.
