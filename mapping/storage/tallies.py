@@ -9,7 +9,7 @@ to one row per unit it falls in:
 
 A row is keyed by the unit, the month, kind, category, source (the empty string for a report
 sent here) and, for hexagons, whether the report is sensitive (such reports count only at
-resolutions up to the public one). Its sums are those of mapping.analysis.aggregate, in whole
+resolutions up to the public one). Its sums are those of mapping.analysis.sums, in whole
 numbers so that adding and taking away is exact: surveyed length in millimetres, and the sum of
 the record keys, so that the cell key method can perturb a tallied count as it would a counted
 one.
