@@ -99,23 +99,7 @@ def form_doc(form: Mapping[Any, Any], *, base_url: str) -> dict[str, Any]:
         "campaign": form["campaign"],
         "kind": form["kind"],
         "languages": list(spec.languages),
-        "questions": [
-            {
-                "name": q.name,
-                "type": q.type,
-                "label": q.label,
-                "required": q.required,
-                "constraint": q.constraint,
-                "relevant": q.relevant,
-                "personal": q.personal,
-                **(
-                    {"choices": [{"name": c.name, "label": c.label} for c in q.choices]}
-                    if q.choices
-                    else {}
-                ),
-            }
-            for q in spec.answered
-        ],
+        "questions": [layout.question_doc(q) for q in spec.answered],
         "page": layout.page(spec, form["xform"]),
         "hash": f"md5:{form['xform_md5']}",
         "xform": f"{base_url}/forms/{form['form_id']}/versions/{form['version']}/xform",

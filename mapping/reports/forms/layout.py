@@ -12,9 +12,26 @@ from functools import lru_cache
 from typing import Any
 from xml.etree import ElementTree
 
-from mapping.reports.forms.spec import XFORMS, FormSpec, Label
+from mapping.reports.forms.spec import XFORMS, FormSpec, Label, Question
 
 _ITEXT = re.compile(r"""jr:itext\(\s*['"]([^'"]+)['"]\s*\)""")
+
+
+def question_doc(q: Question) -> dict[str, Any]:
+    """A question as form documents describe it: name, type, label, rules, whether it is
+    personal, and its choices where it has some."""
+    doc: dict[str, Any] = {
+        "name": q.name,
+        "type": q.type,
+        "label": q.label,
+        "required": q.required,
+        "constraint": q.constraint,
+        "relevant": q.relevant,
+        "personal": q.personal,
+    }
+    if q.choices:
+        doc["choices"] = [{"name": c.name, "label": c.label} for c in q.choices]
+    return doc
 
 
 def page(spec: FormSpec, xform: str) -> dict[str, Any]:
@@ -24,20 +41,9 @@ def page(spec: FormSpec, xform: str) -> dict[str, Any]:
         "groups": [{"path": path, "label": label} for path, label in group_labels(xform)],
         "questions": [
             {
-                "name": q.name,
+                **question_doc(q),
                 "path": q.path,
-                "type": q.type,
-                "label": q.label,
-                "required": q.required,
-                "constraint": q.constraint,
                 "constraint_message": q.constraint_message,
-                "relevant": q.relevant,
-                "personal": q.personal,
-                **(
-                    {"choices": [{"name": c.name, "label": c.label} for c in q.choices]}
-                    if q.choices
-                    else {}
-                ),
             }
             for q in spec.questions
         ],
