@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -68,9 +67,8 @@ def read_area(code: str, engine: EngineDep, settings: SettingsDep, filters: Filt
             code=code,
             wg_domains=settings.washington_group_domains,
         )
-        sources = provenance.report_sources(
-            conn, replace(query, area=code), license=settings.data_license
-        )
+        # The area's reports are the unit's: their sources came with its sums.
+        sources = provenance.listed_sources(conn, unit.sources, license=settings.data_license)
     feature = area_feature(area)
     threshold = settings.suppression_threshold
     feature["properties"].update(aggregate.summarise(unit, threshold=threshold))
